@@ -19,7 +19,7 @@
 
 static const char *const isa_names[LB_ISA_COUNT] = { "scalar", "avx2", "avxvnni", "avx512", "amx" };
 
-static lb_cpu_features g_feat;
+static lb_cpu_caps g_feat;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static _Atomic int g_level = -1;
 
@@ -48,7 +48,7 @@ static bool request_amx_permission(void)
 
 static void detect(void)
 {
-    lb_cpu_features *f = &g_feat;
+    lb_cpu_caps *f = &g_feat;
     unsigned a, b, c, d, max_leaf = __get_cpuid_max(0, NULL);
     if (max_leaf >= 1 && __get_cpuid(1, &a, &b, &c, &d)) {
         f->fma = c & (1u << 12);
@@ -112,7 +112,7 @@ static void detect(void)
     atomic_store(&g_level, level);
 }
 
-const lb_cpu_features *lb_cpu_features_get(void)
+const lb_cpu_caps *lb_cpu_caps_get(void)
 {
     pthread_once(&g_once, detect);
     return &g_feat;
@@ -126,7 +126,7 @@ lb_isa lb_cpu_isa(void)
 
 lb_isa lb_cpu_isa_set(lb_isa want)
 {
-    const lb_cpu_features *f = lb_cpu_features_get();
+    const lb_cpu_caps *f = lb_cpu_caps_get();
     lb_isa level = want > f->best ? f->best : want;
     if ((int)level < 0)
         level = LB_ISA_SCALAR;
@@ -214,7 +214,7 @@ int lb_cpu_physical_cores(const char *sysroot)
 
 void lb_cpu_describe(char *buf, int len)
 {
-    const lb_cpu_features *f = lb_cpu_features_get();
+    const lb_cpu_caps *f = lb_cpu_caps_get();
     struct { bool on; const char *name; } flags[] = {
         { f->avx2, "avx2" }, { f->fma, "fma" }, { f->f16c, "f16c" }, { f->avxvnni, "avx-vnni" },
         { f->avx512f, "avx512f" }, { f->avx512bw, "avx512bw" }, { f->avx512vl, "avx512vl" },

@@ -17,7 +17,7 @@ typedef enum lb_isa {
     LB_ISA_COUNT
 } lb_isa;
 
-typedef struct lb_cpu_features {
+typedef struct lb_cpu_caps {
     bool fma, f16c, avx, avx2;
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avx512bf16;
     bool avxvnni;
@@ -25,10 +25,10 @@ typedef struct lb_cpu_features {
     bool os_avx, os_avx512, os_amx;  /* XCR0 says the OS saves that register state */
     bool amx_permitted;              /* arch_prctl(ARCH_REQ_XCOMP_PERM) succeeded */
     lb_isa best;                     /* highest level usable on this CPU + OS */
-} lb_cpu_features;
+} lb_cpu_caps;
 
 /* Detected once (thread-safe); also requests AMX tile permission when the CPU has AMX. */
-const lb_cpu_features *lb_cpu_features_get(void);
+const lb_cpu_caps *lb_cpu_caps_get(void);
 
 /* The level kernels use: best, capped by LLMBOX_ISA (read at first call, then fixed).
  * An LLMBOX_ISA above what the CPU has is lowered to the best level, with a warning. */

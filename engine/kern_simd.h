@@ -21,7 +21,7 @@ typedef struct lb_simd_kernels {
 
 /* Kernels for exactly `isa` (AVX2, AVXVNNI, AVX512; AMX uses the AVX512 vector kernels) —
  * for tests comparing each level against scalar. Entries are NULL for SCALAR. The caller must
- * not call them unless the CPU supports isa (lb_cpu_features_get()->best >= isa). */
+ * not call them unless the CPU supports isa (lb_cpu_caps_get()->best >= isa). */
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out);
 
 #define LB_DECL_KERNELS(isa)                                                        \

@@ -40,17 +40,6 @@ static inline float k_hmax8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* roundf() on 8 lanes: half away from zero, bit-identical to the C library. */
-static inline __m256 k_roundf(__m256 x)
-{
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 ax = _mm256_andnot_ps(sign, x);
-    __m256 t = _mm256_round_ps(ax, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m256 up = _mm256_cmp_ps(_mm256_sub_ps(ax, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-    t = _mm256_add_ps(t, _mm256_and_ps(up, _mm256_set1_ps(1.0f)));
-    return _mm256_or_ps(t, _mm256_and_ps(sign, x));
-}
-
 /* 32 int32 lanes (4 vectors) -> 32 int8 in element order. */
 static inline __m256i k_pack32(__m256i a, __m256i b, __m256i c, __m256i d)
 {
@@ -70,14 +59,15 @@ void KERN(quantize_row_q8_0)(const float *x, void *vy, int64_t n)
         __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
                                  _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
         float amax = k_hmax8(m);
+        /* As ggml's x86 path (and the scalar reference): scale by 127/amax, round half even. */
         float d = amax / 127.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = k_f2h(d);
         __m256 vid = _mm256_set1_ps(id);
-        __m256i q0 = _mm256_cvttps_epi32(k_roundf(_mm256_mul_ps(v0, vid)));
-        __m256i q1 = _mm256_cvttps_epi32(k_roundf(_mm256_mul_ps(v1, vid)));
-        __m256i q2 = _mm256_cvttps_epi32(k_roundf(_mm256_mul_ps(v2, vid)));
-        __m256i q3 = _mm256_cvttps_epi32(k_roundf(_mm256_mul_ps(v3, vid)));
+        __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, vid));
+        __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, vid));
+        __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, vid));
+        __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, vid));
         _mm256_storeu_si256((__m256i *)y[i].qs, k_pack32(q0, q1, q2, q3));
     }
 }

@@ -29,7 +29,7 @@ static int cpuinfo_has(const char *flag)
 
 TEST(cpu_features_match_proc_cpuinfo)
 {
-    const lb_cpu_features *f = lb_cpu_features_get();
+    const lb_cpu_caps *f = lb_cpu_caps_get();
     if (cpuinfo_has("avx2") < 0)
         SKIP("no /proc/cpuinfo");
     CHECK_EQ(f->avx2, cpuinfo_has("avx2"));
@@ -57,7 +57,7 @@ TEST(cpu_isa_names_and_capping)
         CHECK_EQ(lb_isa_parse(lb_isa_name((lb_isa)i)), i);
     CHECK_EQ(lb_isa_parse("sse9"), -1);
     CHECK_EQ(lb_isa_parse(NULL), -1);
-    lb_isa best = lb_cpu_features_get()->best;
+    lb_isa best = lb_cpu_caps_get()->best;
     lb_isa before = lb_cpu_isa();
     CHECK_EQ(lb_cpu_isa_set(LB_ISA_SCALAR), LB_ISA_SCALAR);
     CHECK_EQ(lb_cpu_isa(), LB_ISA_SCALAR);

@@ -53,10 +53,10 @@ static void ref_quantize_q8_0(const float *x, lbs_q8_0 *y, int n)
         float amax = 0;
         for (int j = 0; j < 32; j++)
             amax = fmaxf(amax, fabsf(x[i * 32 + j]));
-        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = f2h(d);
         for (int j = 0; j < 32; j++)
-            y[i].qs[j] = (int8_t)roundf(x[i * 32 + j] * id);
+            y[i].qs[j] = (int8_t)lrintf(x[i * 32 + j] * id);
     }
 }
 
@@ -219,7 +219,7 @@ enum { N = 4096 };
 static int levels(lb_isa out[LB_ISA_COUNT])
 {
     int n = 0;
-    lb_isa best = lb_cpu_features_get()->best;
+    lb_isa best = lb_cpu_caps_get()->best;
     for (int l = LB_ISA_AVX2; l <= (int)best && l <= LB_ISA_AVX512; l++)
         out[n++] = (lb_isa)l;
     return n;
