@@ -137,8 +137,8 @@ static int parse_val(struct cur *c, uint32_t type, struct lb_gguf_val *v, int de
 
 static int parse_array(struct cur *c, struct lb_gguf_val *v, int depth, const char *key)
 {
-    uint32_t et;
-    uint64_t n;
+    uint32_t et = 0;
+    uint64_t n = 0;
     int rc;
     if ((rc = rd(c, &et, 4, "array element type")) || (rc = rd(c, &n, 8, "array length")))
         return lb_err_wrap(c->err, rc, "gguf: key '%s'", key);
@@ -159,8 +159,8 @@ static int parse_array(struct cur *c, struct lb_gguf_val *v, int depth, const ch
         if (!v->offs)
             return lb_err_set(c->err, LB_ENOMEM, "gguf: key '%s': no memory for %llu strings", key, (unsigned long long)n);
         for (uint64_t i = 0; i < n; i++) {
-            const uint8_t *s;
-            uint64_t len;
+            const uint8_t *s = NULL;
+            uint64_t len = 0;
             v->offs[i] = (uint64_t)(c->b + c->pos - v->p);
             if ((rc = rd_str(c, &s, &len, "array string")))
                 return lb_err_wrap(c->err, rc, "gguf: key '%s' element %llu", key, (unsigned long long)i);
@@ -190,8 +190,8 @@ static int parse_val(struct cur *c, uint32_t type, struct lb_gguf_val *v, int de
 {
     v->type = type;
     if (type == LB_GGUF_STRING) {
-        const uint8_t *s;
-        uint64_t len;
+        const uint8_t *s = NULL;
+        uint64_t len = 0;
         int rc = rd_str(c, &s, &len, "string value");
         if (rc)
             return lb_err_wrap(c->err, rc, "gguf: key '%s'", key);
@@ -219,9 +219,9 @@ static int parse_val(struct cur *c, uint32_t type, struct lb_gguf_val *v, int de
 static int parse_kvs(struct lb_gguf *g, struct cur *c)
 {
     for (int64_t i = 0; i < g->n_kv; i++) {
-        const uint8_t *k;
-        uint64_t klen;
-        uint32_t type;
+        const uint8_t *k = NULL;
+        uint64_t klen = 0;
+        uint32_t type = 0;
         char what[48];
         snprintf(what, sizeof what, "key of metadata entry %lld", (long long)i);
         int rc = rd_str(c, &k, &klen, what);
@@ -251,9 +251,9 @@ static int parse_kvs(struct lb_gguf *g, struct cur *c)
 static int parse_tensor_info(struct lb_gguf *g, struct cur *c, int64_t i)
 {
     lb_gguf_tensor *t = &g->tensors[i];
-    const uint8_t *name;
-    uint64_t nlen;
-    uint32_t nd;
+    const uint8_t *name = NULL;
+    uint64_t nlen = 0;
+    uint32_t nd = 0;
     char what[48];
     snprintf(what, sizeof what, "name of tensor %lld", (long long)i);
     int rc = rd_str(c, &name, &nlen, what);
@@ -301,7 +301,7 @@ static int parse_tensor_info(struct lb_gguf *g, struct cur *c, int64_t i)
 static int parse(struct lb_gguf *g, lb_err *err)
 {
     struct cur c = { g->buf, g->size, 0, err };
-    uint32_t magic;
+    uint32_t magic = 0;
     int rc;
     if ((rc = rd(&c, &magic, 4, "magic")))
         return rc;
@@ -312,7 +312,7 @@ static int parse(struct lb_gguf *g, lb_err *err)
     if (g->version != 2 && g->version != 3)
         return lb_err_set(err, g->version == 1 ? LB_ENOTSUP : LB_EFORMAT,
                           "gguf: version %u not supported (need 2 or 3; big-endian files are not supported)", g->version);
-    uint64_t nt, nkv;
+    uint64_t nt = 0, nkv = 0;
     if ((rc = rd(&c, &nt, 8, "tensor count")) || (rc = rd(&c, &nkv, 8, "metadata count")))
         return rc;
     /* Each key-value needs >= 13 bytes and each tensor info >= 29: bound counts by what is left. */
@@ -644,7 +644,7 @@ int lb_gguf_get_u64(const lb_gguf *g, const char *key, uint64_t *out, lb_err *er
 
 int lb_gguf_get_i32(const lb_gguf *g, const char *key, int32_t *out, lb_err *err)
 {
-    int64_t x;
+    int64_t x = 0;
     int rc = lb_gguf_get_i64(g, key, &x, err);
     if (rc)
         return rc;
@@ -656,7 +656,7 @@ int lb_gguf_get_i32(const lb_gguf *g, const char *key, int32_t *out, lb_err *err
 
 int lb_gguf_get_u32(const lb_gguf *g, const char *key, uint32_t *out, lb_err *err)
 {
-    uint64_t x;
+    uint64_t x = 0;
     int rc = lb_gguf_get_u64(g, key, &x, err);
     if (rc)
         return rc;
