@@ -24,6 +24,11 @@ typedef struct lb_simd_kernels {
  * not call them unless the CPU supports isa (lb_cpu_caps_get()->best >= isa). */
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out);
 
+/* Overrides entries of the engine's dispatch table (kernels.h, indexed by ggml type) with
+ * the kernels of the current level lb_cpu_isa(); returns the level's name. */
+struct lb_type_traits;
+const char *lb_kernels_install_simd(struct lb_type_traits *table);
+
 #define LB_DECL_KERNELS(isa)                                                        \
     void lb_kern_##isa##_quantize_row_q8_0(const float *x, void *y, int64_t n);     \
     void lb_kern_##isa##_quantize_row_q8_K(const float *x, void *y, int64_t n);     \

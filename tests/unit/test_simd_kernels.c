@@ -5,13 +5,16 @@
 #include "cpu_features.h"
 #include "kern_simd.h"
 #include "simd_blocks.h"
+#include "ggml_type.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- scalar reference (ggml semantics) ---- */
+/* ---- the reference is the engine's scalar table (lb_kernels_scalar); the local sums
+ * below only give the magnitude of the terms for the tolerance ---- */
 static float h2f(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 31, man = h & 1023, bits;
@@ -45,55 +48,6 @@ static uint16_t f2h(float f)
     }
     uint32_t m = ax + 0xfff + ((ax >> 13) & 1); /* round mantissa to 10 bits, ties to even */
     return (uint16_t)(sign | ((m - 0x38000000) >> 13));
-}
-
-static void ref_quantize_q8_0(const float *x, lbs_q8_0 *y, int n)
-{
-    for (int i = 0; i < n / 32; i++) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++)
-            amax = fmaxf(amax, fabsf(x[i * 32 + j]));
-        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        y[i].d = f2h(d);
-        for (int j = 0; j < 32; j++)
-            y[i].qs[j] = (int8_t)lrintf(x[i * 32 + j] * id);
-    }
-}
-
-static int nearest_int(float f)
-{
-    float v = f + 12582912.f;
-    int i;
-    memcpy(&i, &v, 4);
-    return (i & 0x007fffff) - 0x00400000;
-}
-
-static void ref_quantize_q8_K(const float *x, lbs_q8_K *y, int n)
-{
-    for (int i = 0; i < n / 256; i++, x += 256) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 256; j++)
-            if (fabsf(x[j]) > amax) {
-                amax = fabsf(x[j]);
-                max = x[j];
-            }
-        if (!amax) {
-            memset(&y[i], 0, sizeof y[i]);
-            continue;
-        }
-        float iscale = -127.f / max;
-        for (int j = 0; j < 256; j++) {
-            int v = nearest_int(iscale * x[j]);
-            y[i].qs[j] = (int8_t)(v < 127 ? v : 127);
-        }
-        for (int j = 0; j < 16; j++) {
-            int s = 0;
-            for (int k = 0; k < 16; k++)
-                s += y[i].qs[j * 16 + k];
-            y[i].bsums[j] = (int16_t)s;
-        }
-        y[i].d = 1 / iscale;
-    }
 }
 
 /* Each returns the dot product and, in *mag, the sum of |terms| for the tolerance. */
@@ -250,7 +204,7 @@ TEST(simd_quantize_q8_0_bit_identical)
         lb_simd_kernels_for(lv[l], &k);
         for (int pattern = 0; pattern < 3; pattern++) {
             fill_floats(x, N, pattern);
-            ref_quantize_q8_0(x, ref, N);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, ref, N);
             k.quantize_row_q8_0(x, got, N);
             CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s pattern %d differs", lb_isa_name(lv[l]), pattern);
         }
@@ -268,7 +222,7 @@ TEST(simd_quantize_q8_K_bit_identical)
         lb_simd_kernels_for(lv[l], &k);
         for (int pattern = 0; pattern < 3; pattern++) {
             fill_floats(x, N, pattern);
-            ref_quantize_q8_K(x, ref, N);
+            lb_kernels_scalar(LB_TYPE_Q8_K)->from_float(x, ref, N);
             k.quantize_row_q8_K(x, got, N);
             for (int b = 0; b < N / 256; b++) {
                 CHECK_MSG(memcmp(ref[b].qs, got[b].qs, 256) == 0, "%s pattern %d block %d qs", lb_isa_name(lv[l]), pattern, b);
@@ -295,7 +249,7 @@ TEST(simd_vec_dot_32_blocks)
         for (int rep = 0; rep < 20; rep++) {
             int n = rep == 0 ? 32 : rep == 1 ? 96 : N; /* odd block counts hit the tail loops */
             fill_floats(x, n, rep % 3);
-            ref_quantize_q8_0(x, a, n);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, a, n);
             fill_bytes(w4, sizeof w4);
             fill_bytes(w8, sizeof w8);
             for (int b = 0; b < n / 32; b++) {
@@ -306,10 +260,12 @@ TEST(simd_vec_dot_32_blocks)
                         w8[b].qs[j] = -127;
             }
             float mag, ref, got;
-            ref = ref_dot_q4_0(n, w4, a, &mag);
+            (void)ref_dot_q4_0(n, w4, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q4_0)->vec_dot(n, &ref, w4, a);
             k.vec_dot_q4_0_q8_0(n, &got, w4, a);
             CHECK_DOT("q4_0", got, ref, mag);
-            ref = ref_dot_q8_0(n, w8, a, &mag);
+            (void)ref_dot_q8_0(n, w8, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->vec_dot(n, &ref, w8, a);
             k.vec_dot_q8_0_q8_0(n, &got, w8, a);
             CHECK_DOT("q8_0", got, ref, mag);
         }
@@ -330,7 +286,7 @@ TEST(simd_vec_dot_k_quants)
         for (int rep = 0; rep < 20; rep++) {
             int n = rep == 0 ? 256 : N;
             fill_floats(x, n, rep % 3);
-            ref_quantize_q8_K(x, a, n);
+            lb_kernels_scalar(LB_TYPE_Q8_K)->from_float(x, a, n);
             fill_bytes(w4, sizeof w4);
             fill_bytes(w6, sizeof w6);
             for (int b = 0; b < n / 256; b++) {
@@ -339,10 +295,12 @@ TEST(simd_vec_dot_k_quants)
                 w6[b].d = rnd_scale();
             }
             float mag, ref, got;
-            ref = ref_dot_q4_K(n, w4, a, &mag);
+            (void)ref_dot_q4_K(n, w4, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q4_K)->vec_dot(n, &ref, w4, a);
             k.vec_dot_q4_K_q8_K(n, &got, w4, a);
             CHECK_DOT("q4_K", got, ref, mag);
-            ref = ref_dot_q6_K(n, w6, a, &mag);
+            (void)ref_dot_q6_K(n, w6, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q6_K)->vec_dot(n, &ref, w6, a);
             k.vec_dot_q6_K_q8_K(n, &got, w6, a);
             CHECK_DOT("q6_K", got, ref, mag);
         }
