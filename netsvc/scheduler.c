@@ -327,17 +327,23 @@ out:
     return rc;
 }
 
+void lb_sched_shutdown(lb_sched *s)
+{
+    if (!s || !s->thread_started)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    s->thread_started = false;
+}
+
 void lb_sched_free(lb_sched *s)
 {
     if (!s)
         return;
-    if (s->thread_started) {
-        pthread_mutex_lock(&s->mu);
-        s->stopping = true;
-        pthread_cond_signal(&s->work);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
-    }
+    lb_sched_shutdown(s);
     if (s->slots)
         for (int i = 0; i < s->cfg.n_slots; i++)
             free(s->slots[i].cache);

@@ -60,8 +60,10 @@ typedef struct lb_sched_req_info {
 } lb_sched_req_info;
 
 int lb_sched_new(const lb_sched_config *cfg, const lb_sched_ops *ops, lb_sched **out, lb_err *err);
-/* Stops the engine thread (pending requests finish with LB_FINISH_ERROR) and frees. Every
- * request must have been released first. */
+/* Stops the engine thread: running and queued requests finish with LB_FINISH_ERROR, later
+ * submits fail with LB_EIO; reading and releasing requests keeps working. */
+void lb_sched_shutdown(lb_sched *s);
+/* Shuts down if needed and frees. Every request must have been released first. */
 void lb_sched_free(lb_sched *s);
 
 /* Queues a request. The prompt is copied; sampler stays owned by the caller and is used by the

@@ -295,3 +295,28 @@ TEST(idle_engine_does_not_step)
     CHECK_EQ(st.steps, 0);
     lb_sched_free(s);
 }
+
+TEST(shutdown_fails_pending_requests_and_refuses_new_ones)
+{
+    lb_sched *s = mk(1, 4096, 16, 4);
+    F.no_eog = 1;
+    F.delay_us = 1000;
+    int32_t p[] = { 0 }, out[8];
+    lb_sched_req *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_sched_submit(s, p, 1, 4000, NULL, &r1, &err), LB_OK);
+    CHECK_EQ(lb_sched_submit(s, p, 1, 4000, NULL, &r2, &err), LB_OK);
+    lb_sched_shutdown(s);
+    int n;
+    while (!lb_sched_read(s, r1, out, 8, &n, 10))
+        ;
+    lb_sched_req_info info;
+    lb_sched_req_get_info(s, r1, &info);
+    CHECK_EQ(info.finish, LB_FINISH_ERROR);
+    lb_sched_req_get_info(s, r2, &info);
+    CHECK_EQ(info.finish, LB_FINISH_ERROR);
+    CHECK_EQ(lb_sched_submit(s, p, 1, 4, NULL, &r3, &err), LB_EIO);
+    lb_sched_release(s, r1);
+    lb_sched_release(s, r2);
+    lb_sched_free(s);
+}
