@@ -24,7 +24,10 @@ void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
     case LB_ISA_AVX2: FILL(out, avx2); break;
     case LB_ISA_AVXVNNI: FILL(out, avxvnni); break;
     case LB_ISA_AVX512:
-    case LB_ISA_AMX: FILL(out, avx512); break;
+    case LB_ISA_AMX:
+        FILL(out, avx512);
+        out->vec_dot_q4_0_q8_0 = lb_kern_zmm_avx512_vec_dot_q4_0_q8_0;
+        break;
     default: out->isa = LB_ISA_SCALAR; break;
     }
 }

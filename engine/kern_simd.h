@@ -40,5 +40,6 @@ LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)
 #undef LB_DECL_KERNELS
+void lb_kern_zmm_avx512_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy);
 
 #endif
