@@ -276,3 +276,59 @@ void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
     }
     *s = k_hsum8(acc);
 }
+
+/* ---- F16 rows (attention K/V cache, F16 weights) ---- */
+
+void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy)
+{
+    const uint16_t *x = vx, *y = vy;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), acc1);
+    }
+    for (; i + 8 <= n; i += 8)
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc0);
+    float sum = k_hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++)
+        sum += k_h2f(x[i]) * k_h2f(y[i]);
+    *s = sum;
+}
+
+/* Round to nearest even, as the scalar conversion (NaN payloads aside). */
+void KERN(quantize_row_f16)(const float *x, void *vy, int64_t n)
+{
+    uint16_t *y = vy;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++)
+        y[i] = k_f2h(x[i]);
+}
+
+void KERN(dequantize_row_f16)(const void *vx, float *y, int64_t n)
+{
+    const uint16_t *x = vx;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++)
+        y[i] = k_h2f(x[i]);
+}
+
+/* y += a * x (x in F16): the value-weighted sum of attention. */
+void KERN(axpy_f16)(int n, float a, const void *vx, float *y)
+{
+    const uint16_t *x = vx;
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                                                _mm256_loadu_ps(y + i)));
+    for (; i < n; i++)
+        y[i] += a * k_h2f(x[i]);
+}
