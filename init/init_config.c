@@ -19,7 +19,8 @@ void lb_init_config_defaults(lb_init_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->ip_dhcp = true;
     cfg->port = 443;
-    cfg->hugepages = LB_HUGEPAGES_AUTO;
+    cfg->hugepages.mode = LB_HUGEPAGES_AUTO;
+    cfg->hugepages.page_size = LB_HUGEPAGE_2M;
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -128,15 +129,8 @@ static const char *apply(lb_init_config *cfg, int k, const char *v)
         *(k == K_PARALLEL ? &cfg->parallel : k == K_CTX ? &cfg->ctx : &cfg->threads) = (int)n;
         return NULL;
     case K_HUGEPAGES:
-        if (strcmp(v, "auto") == 0)
-            cfg->hugepages = LB_HUGEPAGES_AUTO;
-        else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
-            cfg->hugepages = LB_HUGEPAGES_OFF;
-        else if (parse_int(v, 1, 1 << 24, &n) == 0) {
-            cfg->hugepages = LB_HUGEPAGES_COUNT;
-            cfg->hugepages_n = n;
-        } else
-            return "expected auto, off or a page count";
+        if (lb_hugepages_parse(v, &cfg->hugepages, NULL))
+            return "expected auto, off, 1G, a page count N or N:1G";
         return NULL;
     case K_POWER:
         if (!*v || strlen(v) >= sizeof cfg->power)

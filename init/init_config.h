@@ -7,8 +7,7 @@
 #include <stdint.h>
 
 #include "err.h"
-
-enum lb_hugepages_mode { LB_HUGEPAGES_AUTO, LB_HUGEPAGES_OFF, LB_HUGEPAGES_COUNT };
+#include "hugepages.h"
 
 typedef struct lb_init_config {
     char model[256];       /* "" = first *.gguf on the data partition, then in /models */
@@ -20,8 +19,7 @@ typedef struct lb_init_config {
     int parallel;          /* 0 = service default */
     int ctx;               /* 0 = service default */
     int threads;           /* 0 = service default */
-    enum lb_hugepages_mode hugepages;
-    long hugepages_n;
+    lb_hugepages_setting hugepages; /* common/hugepages.h: auto (default), off, N, 1G, N:1G */
     char power[32];        /* "" = service default */
     int debug;             /* 0/1: debug logging */
     int test;              /* llmbox.test=1: test-only hooks (never on by default) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -24,7 +25,7 @@
 #include "init_config.h"
 #include "init_dhcp.h"
 #include "init_dhcp_sock.h"
-#include "init_hugepages.h"
+#include "hugepages.h"
 #include "init_model.h"
 #include "init_modules.h"
 #include "init_mounts.h"
@@ -238,6 +239,18 @@ static void wait_for_rng(void)
     LOG_INFO("random number generator ready after %lld ms", (long long)(now_ms() - t0));
 }
 
+/* 1 GiB pages need their own hugetlbfs mount (the early one uses the default 2 MiB). */
+static const char *mount_hugetlbfs_1g(void)
+{
+    const char *dir = "/dev/hugepages1G";
+    if (lb_mkdirs("", dir, NULL) ||
+        sys->mount(sys->ud, "hugetlbfs", dir, "hugetlbfs", MS_NOSUID | MS_NODEV, "mode=1770,pagesize=1G")) {
+        LOG_WARN("cannot mount hugetlbfs with 1 GiB pages on %s", dir);
+        return NULL;
+    }
+    return dir;
+}
+
 /* Returns 0 when the service can start (argv filled). */
 static int prepare_service(void)
 {
@@ -265,15 +278,18 @@ static int prepare_service(void)
     }
     LOG_INFO("keys in %s (%s)", keys.dir, keys.persistent ? "data partition" : "tmpfs: new key every boot");
     const char *huge = NULL;
-    if (g.cfg.hugepages != LB_HUGEPAGES_OFF) {
-        long want = g.cfg.hugepages == LB_HUGEPAGES_COUNT ? g.cfg.hugepages_n : lb_hugepages_for_bytes(size);
+    const lb_hugepages_setting *hp = &g.cfg.hugepages;
+    if (hp->mode != LB_HUGEPAGES_OFF) {
         long got = 0;
-        if (lb_hugepages_reserve("", want, &got, &err))
+        int rc = hp->mode == LB_HUGEPAGES_COUNT
+                     ? lb_hugepages_reserve_pages(NULL, NULL, hp->count, hp->page_size, &got, &err)
+                     : lb_hugepages_reserve(NULL, NULL, size, hp->page_size, &got, &err);
+        if (rc)
             LOG_WARN("%s; running without hugepages", err.msg);
         else {
-            LOG_INFO("hugepages: %ld of %ld 2 MiB pages reserved", got, want);
+            LOG_INFO("hugepages: %ld pages of %zu MiB reserved", got, hp->page_size >> 20);
             if (got > 0)
-                huge = "/dev/hugepages";
+                huge = hp->page_size == LB_HUGEPAGE_1G ? mount_hugetlbfs_1g() : "/dev/hugepages";
         }
     }
     wait_for_rng();

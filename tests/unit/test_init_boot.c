@@ -1,6 +1,5 @@
 #include "../lib/harness.h"
 #include "init_boot.h"
-#include "init_hugepages.h"
 #include "init_model.h"
 #include "init_mounts.h"
 #include "init_netif.h"
@@ -116,31 +115,6 @@ TEST(service_argv_has_resolved_settings_only)
     CHECK_STR(s.argv[15], "--hugetlb-dir");
     CHECK_STR(s.argv[18], "powersave");
     CHECK(s.argv[19] == NULL);
-}
-
-TEST(hugepages_sized_from_model_and_capped_by_memory)
-{
-    const char *root = lb_test_tmpdir();
-    CHECK_EQ(lb_hugepages_for_bytes(1), 3);
-    CHECK_EQ(lb_hugepages_for_bytes(100u << 20), 52);
-    put(root, "/proc/meminfo", "MemTotal:        2048000 kB\nMemFree: 1 kB\n");
-    put(root, "/proc/sys/vm/nr_hugepages", "0\n");
-    long got = -1;
-    lb_err err = {0};
-    CHECK_EQ(lb_hugepages_reserve(root, 52, &got, &err), 0);
-    CHECK_EQ(got, 52);
-    CHECK_EQ(lb_hugepages_reserve(root, 100000, &got, &err), 0);
-    CHECK_EQ(got, 500); /* half of 2000 MiB */
-}
-
-TEST(hugepages_unavailable_is_reported)
-{
-    char root[600];
-    snprintf(root, sizeof root, "%s/none", lb_test_tmpdir());
-    long got = -1;
-    lb_err err = {0};
-    CHECK_EQ(lb_hugepages_reserve(root, 4, &got, &err), LB_ENOTSUP);
-    CHECK_EQ(got, 0);
 }
 
 static char calls[16][160];

@@ -30,8 +30,8 @@ TEST(cmdline_sets_every_key)
     CHECK_EQ(c.parallel, 4);
     CHECK_EQ(c.ctx, 2048);
     CHECK_EQ(c.threads, 3);
-    CHECK_EQ(c.hugepages, LB_HUGEPAGES_COUNT);
-    CHECK_EQ(c.hugepages_n, 16);
+    CHECK_EQ(c.hugepages.mode, LB_HUGEPAGES_COUNT);
+    CHECK_EQ(c.hugepages.count, 16);
     CHECK_STR(c.power, "balanced");
     CHECK_EQ(c.debug, 1);
     CHECK_EQ(c.test, 0);
@@ -44,7 +44,7 @@ TEST(defaults_are_dhcp_port_443_auto_hugepages_no_test_hooks)
     CHECK_EQ(lb_init_config_parse_cmdline(&c, "console=ttyS0 quiet", NULL, NULL), 0);
     CHECK(c.ip_dhcp);
     CHECK_EQ(c.port, 443);
-    CHECK_EQ(c.hugepages, LB_HUGEPAGES_AUTO);
+    CHECK_EQ(c.hugepages.mode, LB_HUGEPAGES_AUTO);
     CHECK_EQ(c.test, 0);
     CHECK_STR(c.model, "");
 }
@@ -61,7 +61,7 @@ TEST(bad_values_and_unknown_keys_are_reported_not_fatal)
     CHECK_EQ(c.port, 443);
     CHECK(c.ip_dhcp);
     CHECK_EQ(c.ctx, 0);
-    CHECK_EQ(c.hugepages, LB_HUGEPAGES_AUTO);
+    CHECK_EQ(c.hugepages.mode, LB_HUGEPAGES_AUTO);
     CHECK_EQ(c.threads, 2);
 }
 
@@ -84,7 +84,7 @@ TEST(conf_file_fills_in_but_cmdline_wins)
     CHECK_EQ(reports, 2);
     CHECK_STR(last_key, "unknown");
     CHECK_EQ(c.port, 8443);                   /* command line wins */
-    CHECK_EQ(c.hugepages, LB_HUGEPAGES_OFF);  /* command line wins */
+    CHECK_EQ(c.hugepages.mode, LB_HUGEPAGES_OFF);  /* command line wins */
     CHECK_EQ(c.ctx, 512);
     CHECK_STR(c.model, "big.gguf");
 }
