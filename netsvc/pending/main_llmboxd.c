@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_power.h"
 #include "apikey.h"
 #include "engine.h"
 #include "log.h"
@@ -22,8 +23,8 @@
 #include "version.h"
 
 typedef struct opts {
-    const char *model, *listen, *tls_dir, *key_file, *hugetlb_dir, *power;
-    int parallel, ctx, threads, queue, batch;
+    const char *model, *listen, *tls_dir, *key_file, *hugetlb_dir, *power, *sysfs_root;
+    int parallel, ctx, threads, queue, batch, power_idle_ms;
     int header_timeout_ms, max_conns, max_body_kib;
     bool metrics_open, debug;
 } opts;
@@ -41,7 +42,9 @@ static void usage(FILE *f)
             "  --batch N              max tokens per decode step (default 512)\n"
             "  -t, --threads N        compute threads (default: physical cores)\n"
             "  --hugetlb-dir DIR      hugetlbfs mount for the weights (reused across restarts)\n"
-            "  --power POLICY         performance|balanced|powersave (power control, when built in)\n"
+            "  --power POLICY         performance|balanced|powersave (default balanced)\n"
+            "  --power-idle-ms N      balanced: back to the idle profile after N ms without requests\n"
+            "  --sysfs-root DIR       sysfs to control instead of /sys (tests)\n"
             "  --metrics-open         serve /metrics without the API key\n"
             "  --max-body-kib N       largest request body (default 1024)\n"
             "  --max-conns N          concurrent connections (default 128)\n"
@@ -100,6 +103,10 @@ static int parse_args(int argc, char **argv, opts *o)
             o->hugetlb_dir = v;
         else if (!strcmp(a, "--power"))
             o->power = v;
+        else if (!strcmp(a, "--power-idle-ms"))
+            rc = parse_int(v, 0, 3600000, a, &o->power_idle_ms);
+        else if (!strcmp(a, "--sysfs-root"))
+            o->sysfs_root = v;
         else if (!strcmp(a, "--parallel"))
             rc = parse_int(v, 1, 64, a, &o->parallel);
         else if (!strcmp(a, "--queue"))
@@ -280,8 +287,15 @@ int main(int argc, char **argv)
         LOG_ERR("out of memory");
         return 1;
     }
-    if (sv.o.power)
-        LOG_WARN("power policy '%s' noted; power control is not part of this build", sv.o.power);
+    lb_api_power power;
+    lb_power_cli_config pcfg = { .policy = sv.o.power, .idle_delay_ms = (unsigned)sv.o.power_idle_ms,
+                                 .sys_root = sv.o.sysfs_root };
+    if (lb_api_power_open(&power, &pcfg, &err) != LB_OK) {
+        LOG_ERR("%s", err.msg);
+        return 1;
+    }
+    sv.api.power = &power;
+    lb_metrics_set_extra(sv.api.metrics, lb_api_power_metrics, &sv.api);
 
     char hostname[64] = "llmbox";
     gethostname(hostname, sizeof hostname - 1);
@@ -333,6 +347,7 @@ out:
     if (sv.model)
         lb_model_free(sv.model);
     lb_metrics_free(sv.api.metrics);
+    lb_api_power_close(&power);  /* CPU settings back as found */
     LOG_INFO("stopped");
     return status;
 }
