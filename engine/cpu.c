@@ -43,3 +43,43 @@ const lb_cpu_features *lb_cpu(void)
     g_done = true;
     return &g_cpu;
 }
+
+#include <stdio.h>
+#include <unistd.h>
+
+int lb_cpu_physical_cores_at(const char *root)
+{
+    enum { MAX = 4096 };
+    static unsigned long seen[MAX];
+    int n_seen = 0;
+    for (int cpu = 0; cpu < MAX; cpu++) {
+        char path[512];
+        unsigned long pkg = 0, core = 0;
+        snprintf(path, sizeof path, "%s/cpu%d/topology/core_id", root, cpu);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            break;
+        int ok = fscanf(f, "%lu", &core) == 1;
+        fclose(f);
+        snprintf(path, sizeof path, "%s/cpu%d/topology/physical_package_id", root, cpu);
+        f = fopen(path, "r");
+        if (f) {
+            ok = ok && fscanf(f, "%lu", &pkg) == 1;
+            fclose(f);
+        }
+        if (!ok)
+            continue;
+        unsigned long key = (pkg << 20) | core;
+        int dup = 0;
+        for (int i = 0; i < n_seen && !dup; i++)
+            dup = seen[i] == key;
+        if (!dup && n_seen < MAX)
+            seen[n_seen++] = key;
+    }
+    if (n_seen > 0)
+        return n_seen;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int lb_cpu_physical_cores(void) { return lb_cpu_physical_cores_at("/sys/devices/system/cpu"); }
