@@ -14,9 +14,4 @@ typedef struct lb_cpu_features {
 /* Detected once (thread-safe after the first call from a single thread). */
 const lb_cpu_features *lb_cpu(void);
 
-/* Physical cores (distinct package/core ids in sysfs); online CPUs if that is unreadable. */
-int lb_cpu_physical_cores(void);
-/* Same, below a given sysfs root (tests use fake trees). */
-int lb_cpu_physical_cores_at(const char *sys_cpu_root);
-
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
+#include "cpu_features.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "model.h"
@@ -53,7 +53,7 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     if (d.n_batch <= 0)
         d.n_batch = 512;
     if (d.n_threads <= 0)
-        d.n_threads = lb_cpu_physical_cores();
+        d.n_threads = lb_cpu_physical_cores("");
     if (d.n_ctx > (1 << 20) || d.n_seq > 256 || d.n_batch > 8192)
         return lb_err_set(err, LB_EINVAL, "ctx: n_ctx %d / n_seq %d / n_batch %d too large", d.n_ctx, d.n_seq, d.n_batch);
     if (d.n_batch > d.n_ctx * d.n_seq)
@@ -194,9 +194,10 @@ struct attn_job {
     const int32_t *pos, *seq;
 };
 
-static void attn_job_fn(void *arg, int ith, int nth)
+static void attn_job_fn(void *arg, int chunk, int n_chunks)
 {
     struct attn_job *j = arg;
+    int ith = lb_pool_tid();
     lb_ctx *c = j->c;
     const lb_hparams *hp = &c->m->hp;
     int hd = c->hd, group = hp->n_head / hp->n_head_kv;
@@ -206,7 +207,7 @@ static void attn_job_fn(void *arg, int ith, int nth)
     const float scale = 1.0f / sqrtf((float)hd);
     lb_vec_dot_fn dot16 = lb_kernels(LB_TYPE_F16)->vec_dot;
     int w0, w1;
-    lb_split(j->n * hp->n_head, ith, nth, &w0, &w1);
+    lb_split(j->n * hp->n_head, chunk, n_chunks, &w0, &w1);
     for (int w = w0; w < w1; w++) {
         int i = w / hp->n_head, h = w % hp->n_head, kvh = h / group;
         int s = j->seq ? j->seq[i] : 0, p = j->pos[i];
@@ -279,7 +280,8 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
             lb_quantize_row_f16(c->v + (size_t)i * c->KV, c->v_cache + at, c->KV);
         }
         struct attn_job aj = { c, l, n, pos, seq };
-        lb_pool_run(c->pool, attn_job_fn, &aj);
+        int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);
+        lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
         lb_matmul(c->pool, &L->wo, c->att, n, c->xb2, c->qbuf);
         for (size_t i = 0; i < (size_t)n * c->E; i++)
             c->x[i] += c->xb2[i];
