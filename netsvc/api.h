@@ -28,6 +28,7 @@ typedef struct lb_api {
     /* Signals PID 1 for poweroff/reboot; NULL = kill(). Tests substitute it. */
     int (*signal_init)(pid_t pid, int sig);
     bool under_init;          /* started by our /init: poweroff/reboot allowed */
+    struct lb_api_power *power;  /* power control + energy (api_power.h); NULL = none */
 
     /* Set by lb_api_set_model once the model is loaded; `ready` is published last. */
     lb_model *model;

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "api_params.h"
+#include "api_power.h"
 #include "log.h"
 #include "sampler.h"
 #include "sbuf.h"
@@ -35,6 +36,7 @@ typedef struct gen {
     lb_jw w;
     bool stopped_by_string, client_gone;
     int n_completion;
+    lb_api_power_span pw;  /* busy profile + energy over the generation */
 } gen;
 
 static void random_id(char *out, size_t cap, const char *prefix)
@@ -172,6 +174,7 @@ static void usage_obj(gen *g, const lb_sched_req_info *info)
     lb_jw_key(w, "cached_tokens");
     lb_jw_int(w, info ? info->n_cached : 0);
     lb_jw_obj_end(w);
+    lb_api_power_usage(&g->pw, w);
     lb_jw_obj_end(w);
 }
 
@@ -393,6 +396,7 @@ static void run(lb_api_call *call, bool chat)
         goto out;
     }
     lb_metrics_prompt_tokens(api->metrics, g.prompt.n);
+    lb_api_power_begin(api, &g.pw);
 
     if (g.p.stream) {
         if (lb_conn_stream_begin(call->conn, 200, "text/event-stream") < 0)
@@ -409,7 +413,7 @@ static void run(lb_api_call *call, bool chat)
     while (!done && !g.stopped_by_string && !g.client_gone) {
         int n = 0;
         done = lb_sched_read(api->sched, g.req, toks, 64, &n, 100);
-        for (int i = 0; i < n && !g.stopped_by_string; i++) {
+        for (int i = 0; i < n && !g.stopped_by_string && !g.client_gone; i++) {
             g.n_completion++;
             int len = lb_detok_push(&g.detok, toks[i], piece, sizeof piece);
             push_text(&g, piece, len < (int)sizeof piece ? len : (int)sizeof piece - 1);
@@ -430,6 +434,7 @@ static void run(lb_api_call *call, bool chat)
     lb_sched_req_get_info(api->sched, g.req, &info);
     lb_sched_release(api->sched, g.req);  /* frees the slot now if still generating */
     g.req = NULL;
+    lb_api_power_end(api, &g.pw, g.n_completion);
     call->tokens_out = g.n_completion;
     if (g.client_gone) {
         if (!call->responded)
@@ -475,6 +480,7 @@ static void run(lb_api_call *call, bool chat)
 out:
     if (g.req)
         lb_sched_release(api->sched, g.req);
+    lb_api_power_end(api, &g.pw, g.n_completion);  /* no-op unless still open */
     if (g.stop)
         lb_stop_free(g.stop);
     if (g.smp)

@@ -1,5 +1,6 @@
 /* The route table. Another module adds an endpoint with one entry here (and its handler). */
 #include "api.h"
+#include "api_power.h"
 
 const lb_route lb_api_routes[] = {
     /* method  path                      keyed  model  handler */
@@ -12,5 +13,7 @@ const lb_route lb_api_routes[] = {
     { "POST", "/detokenize",             true,  true,  lb_api_detokenize },
     { "POST", "/v1/system/poweroff",     true,  false, lb_api_poweroff },
     { "POST", "/v1/system/reboot",       true,  false, lb_api_reboot },
+    { "GET",  "/v1/system/power",        true,  false, lb_api_power_get },
+    { "PUT",  "/v1/system/power",        true,  false, lb_api_power_put },
     { NULL, NULL, false, false, NULL },
 };

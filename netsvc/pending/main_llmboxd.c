@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_power.h"
 #include "apikey.h"
 #include "engine.h"
 #include "log.h"
@@ -22,8 +23,9 @@
 #include "version.h"
 
 typedef struct opts {
-    const char *model, *listen, *tls_dir, *key_file, *hugetlb_dir, *power;
-    int parallel, ctx, threads, queue, batch;
+    const char *model, *listen, *tls_dir, *key_file, *hugetlb_dir, *power, *sysfs_root;
+    int parallel, ctx, threads, queue, batch, power_idle_ms;
+    int header_timeout_ms, max_conns, max_body_kib;
     bool metrics_open, debug;
 } opts;
 
@@ -40,8 +42,13 @@ static void usage(FILE *f)
             "  --batch N              max tokens per decode step (default 512)\n"
             "  -t, --threads N        compute threads (default: physical cores)\n"
             "  --hugetlb-dir DIR      hugetlbfs mount for the weights (reused across restarts)\n"
-            "  --power POLICY         performance|balanced|powersave (power control, when built in)\n"
+            "  --power POLICY         performance|balanced|powersave (default balanced)\n"
+            "  --power-idle-ms N      balanced: back to the idle profile after N ms without requests\n"
+            "  --sysfs-root DIR       sysfs to control instead of /sys (tests)\n"
             "  --metrics-open         serve /metrics without the API key\n"
+            "  --max-body-kib N       largest request body (default 1024)\n"
+            "  --max-conns N          concurrent connections (default 128)\n"
+            "  --header-timeout-ms N  time for a request's headers to arrive (default 10000)\n"
             "  --debug                debug logging\n"
             "  --version              print the version\n");
 }
@@ -96,6 +103,10 @@ static int parse_args(int argc, char **argv, opts *o)
             o->hugetlb_dir = v;
         else if (!strcmp(a, "--power"))
             o->power = v;
+        else if (!strcmp(a, "--power-idle-ms"))
+            rc = parse_int(v, 0, 3600000, a, &o->power_idle_ms);
+        else if (!strcmp(a, "--sysfs-root"))
+            o->sysfs_root = v;
         else if (!strcmp(a, "--parallel"))
             rc = parse_int(v, 1, 64, a, &o->parallel);
         else if (!strcmp(a, "--queue"))
@@ -104,6 +115,12 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_int(v, 0, 1 << 20, a, &o->ctx);
         else if (!strcmp(a, "--batch"))
             rc = parse_int(v, 1, 8192, a, &o->batch);
+        else if (!strcmp(a, "--max-body-kib"))
+            rc = parse_int(v, 1, 1 << 20, a, &o->max_body_kib);
+        else if (!strcmp(a, "--max-conns"))
+            rc = parse_int(v, 1, 65536, a, &o->max_conns);
+        else if (!strcmp(a, "--header-timeout-ms"))
+            rc = parse_int(v, 100, 600000, a, &o->header_timeout_ms);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = parse_int(v, 0, 1024, a, &o->threads);
         else {
@@ -270,14 +287,24 @@ int main(int argc, char **argv)
         LOG_ERR("out of memory");
         return 1;
     }
-    if (sv.o.power)
-        LOG_WARN("power policy '%s' noted; power control is not part of this build", sv.o.power);
+    lb_api_power power;
+    lb_power_cli_config pcfg = { .policy = sv.o.power, .idle_delay_ms = (unsigned)sv.o.power_idle_ms,
+                                 .sys_root = sv.o.sysfs_root };
+    if (lb_api_power_open(&power, &pcfg, &err) != LB_OK) {
+        LOG_ERR("%s", err.msg);
+        return 1;
+    }
+    sv.api.power = &power;
+    lb_metrics_set_extra(sv.api.metrics, lb_api_power_metrics, &sv.api);
 
     char hostname[64] = "llmbox";
     gethostname(hostname, sizeof hostname - 1);
     make_dirs(sv.o.tls_dir, true);
     lb_server_config cfg = { .listen = sv.o.listen, .tls_dir = sv.o.tls_dir, .hostname = hostname,
                              .handler = lb_api_handle, .ud = &sv.api };
+    cfg.limits.max_body_bytes = (size_t)sv.o.max_body_kib * 1024;  /* zeros keep the defaults */
+    cfg.limits.max_conns = sv.o.max_conns;
+    cfg.limits.header_timeout_ms = sv.o.header_timeout_ms;
     if (lb_server_new(&cfg, &sv.server, &err) != LB_OK) {
         LOG_ERR("cannot start the HTTPS server: %s", err.msg);
         goto out;
@@ -320,6 +347,7 @@ out:
     if (sv.model)
         lb_model_free(sv.model);
     lb_metrics_free(sv.api.metrics);
+    lb_api_power_close(&power);  /* CPU settings back as found */
     LOG_INFO("stopped");
     return status;
 }
