@@ -13,16 +13,21 @@ Checks (one line each):
                        exactly as llama.cpp does
   bad files: llmbox info on each malformed GGUF exits 2 with a one-line error.
 
+The oracle runs llama.cpp with flash attention off (see scripts/oracle/oracle.mjs): ggml's
+plain attention path is the arithmetic llmbox reproduces. Measured engine-vs-llama.cpp max
+|logit diff| on these models is ~2e-5 of the spread for F32 and ~1e-7 for Q8_0/Q4_K.
+
 Logit tolerance, as a fraction of the spread (max - min) of llama.cpp's logits, per type:
-  F32        1e-3  both engines compute in f32; only summation order differs (relative
-                   error ~1e-6 per dot product, a little more after a few layers).
-  F16, BF16  1e-2  llama.cpp rounds activations to f16/bf16 before these matmuls; an engine
-                   keeping f32 activations differs by up to ~0.2% of the spread (measured).
-  quantized  2e-2  llama.cpp quantizes activations to 8 bits (Q8_0/Q8_1/Q8_K) for these
-                   types; with f32 activations instead, logits of these models move by
-                   0.5-1.1% of the spread (measured with llama.cpp itself: quantized file vs
-                   the same weights dequantized to F32). A wrong block layout, scale or
-                   nibble order moves them by a large fraction of the spread.
+  F32        1e-3  both engines compute in f32 (f16 K/V cache); only summation order differs
+                   (relative error ~1e-6 per dot product, a little more after a few layers).
+  F16, BF16  1e-2  activations are rounded to f16/bf16 before these matmuls; one rounding
+                   that falls the other way moves a logit by ~1e-3 of the spread.
+  quantized  2e-2  activations are quantized to 8 bits (Q8_0/Q8_1/Q8_K) for these types; a
+                   summation-order difference upstream can flip the rounding of a few of them
+                   (a whole 8-bit step each), which moves logits by up to ~1% of the spread
+                   (measured: llama.cpp with and without flash attention differ that much).
+                   A wrong block layout, scale or nibble order moves them by a large fraction
+                   of the spread.
 Greedy tokens must be identical (the stricter check: an engine that does not compute what
 llama.cpp computes, activation rounding included, drifts to another token somewhere in 64).
 """
