@@ -1,9 +1,11 @@
 // llama.cpp reference for llmbox (through node-llama-cpp's CPU prebuilt): parity and benchmarks.
 //
-//   node oracle.mjs -m MODEL --tokens "1 2 3" [--logits] [--greedy N] [-t THREADS] [-c CTX]
-//       -> {"n_vocab":..,"tokens":[prompt],"logits":[last position, full vocab],"greedy":[N ids]}
+//   node oracle.mjs -m MODEL --tokens "1 2 3" [--logits] [--greedy N [--step-logits]] [-t THREADS] [-c CTX]
+//       -> {"n_vocab":..,"tokens":[prompt],"logits":[last position, full vocab],"greedy":[N ids],
+//           "step_logits":[N full-vocab vectors: the logits each greedy token was chosen from]}
 //   node oracle.mjs -m MODEL --bench [--pp 128] [--tg 64] [-t THREADS] [-c CTX]
 //       -> {"pp":128,"tg":64,"pp_tps":..,"tg_tps":..,"wall_pp_ms":..,"wall_tg_ms":..,"load_ms":..}
+//   --batch N: llama.cpp's batch size (default: the context size, one batch per call)
 //   node oracle.mjs -m MODEL --tokenize "text"   -> {"tokens":[ids with BOS as llama.cpp adds it]}
 //
 // --flash-attn on|off|auto (default: off for logits/greedy, auto = llama.cpp's default for
@@ -32,10 +34,12 @@ function parseArgs(argv) {
             case "--tokens": a.tokens = v().trim().split(/[\s,]+/).filter(Boolean).map(Number); break;
             case "--tokenize": a.tokenize = v(); break;
             case "--logits": a.logits = true; break;
+            case "--step-logits": a.stepLogits = true; break;
             case "--greedy": a.greedy = parseInt(v(), 10); break;
             case "-t": case "--threads": a.threads = parseInt(v(), 10); break;
             case "-c": case "--ctx": a.ctx = parseInt(v(), 10); break;
             case "--bench": a.bench = true; break;
+            case "--batch": a.batch = parseInt(v(), 10); break;
             case "--pp": a.pp = parseInt(v(), 10); break;
             case "--tg": a.tg = parseInt(v(), 10); break;
             case "--flash-attn": {
@@ -55,7 +59,7 @@ function parseArgs(argv) {
 }
 
 async function withContext(model, a, fn, extra = {}) {
-    const context = await model.createContext({ contextSize: a.ctx, batchSize: a.ctx, threads: a.threads, sequences: 1,
+    const context = await model.createContext({ contextSize: a.ctx, batchSize: a.batch || a.ctx, threads: a.threads, sequences: 1,
                                                 flashAttention: a.flashAttn, ...extra });
     try {
         return await fn(context, context.getSequence());
@@ -72,28 +76,33 @@ async function step(seq, tokens, wantLogits) {
     return res[res.length - 1].next;
 }
 
+function logitsArray(next) {
+    const arr = new Array(next.logits.size).fill(null);
+    for (const [tok, val] of next.logits) arr[tok] = val;
+    if (arr.some((v) => v === null)) throw new Error("llama.cpp returned a partial logits vector");
+    return arr;
+}
+
 async function evalMode(model, a) {
     const out = { tokens: a.tokens };
     await withContext(model, a, async (context, seq) => {
         if (a.tokens.length + a.greedy > a.ctx) throw new Error("prompt + greedy tokens exceed the context size");
-        let next = await step(seq, a.tokens, a.logits);
+        let next = await step(seq, a.tokens, a.logits || a.stepLogits);
         if (a.logits) {
-            const size = next.logits.size;
-            const arr = new Array(size).fill(null);
-            for (const [tok, val] of next.logits) arr[tok] = val;
-            if (arr.some((v) => v === null)) throw new Error("llama.cpp returned a partial logits vector");
-            out.n_vocab = size;
-            out.logits = arr;
+            out.logits = logitsArray(next);
+            out.n_vocab = out.logits.length;
         }
         if (a.greedy > 0) {
-            const gen = [];
+            const gen = [], steps = [];
             while (gen.length < a.greedy) {
                 if (next.token == null) throw new Error("llama.cpp sampled no token");
+                if (a.stepLogits) steps.push(logitsArray(next));
                 gen.push(next.token);
                 if (gen.length === a.greedy) break;
-                next = await step(seq, [next.token], false);
+                next = await step(seq, [next.token], a.stepLogits);
             }
             out.greedy = gen;
+            if (a.stepLogits) out.step_logits = steps;   // step_logits[i]: logits that chose greedy[i]
         }
     });
     return out;
