@@ -9,7 +9,7 @@
 #include "err.h"
 #include "tokenizer.h"
 
-typedef struct lb_gguf lb_gguf;
+#include "gguf.h"
 
 /* tokenizer.ggml.token_type values */
 enum lb_token_type {
