@@ -2,7 +2,7 @@
 
 #include <pthread.h>
 
-#include "cpu.h"
+#include "kern_simd.h"
 #include "quant.h"
 
 static lb_type_traits g_scalar[LB_TYPE_COUNT];
@@ -37,9 +37,9 @@ static void init_once(void)
 {
     fill_scalar(g_scalar);
     fill_scalar(g_active);
-    (void)lb_cpu();
-    /* SIMD variants install themselves here, e.g.:
-     *   if (lb_cpu()->avx2 && lb_cpu()->fma) { lb_kernels_install_avx2(g_active); g_isa = "avx2"; } */
+    /* SIMD variants (kern_avx2.c, kern_avxvnni.c, kern_avx512.c) override entries for the
+     * level lb_cpu_isa() allows (cpuid, capped by LLMBOX_ISA). */
+    g_isa = lb_kernels_install_simd(g_active);
 }
 
 const char *lb_kernels_init(void)
