@@ -142,7 +142,7 @@ int lb_cpuidle_apply(lb_cpuidle *ci, lb_power_profile prof)
             write_state(ci, &ci->st[i], "1", &failures);
     } else {
         for (int i = 0; i < ci->nstates; i++)
-            write_state(ci, &ci->st[i], ci->st[i].orig, &failures);
+            write_state(ci, &ci->st[i], "0", &failures);
         for (int i = 0; i < ci->nonline; i++)
             write_online(ci, &ci->on[i], "0", &failures);
     }

@@ -44,7 +44,7 @@ typedef struct lb_cpuidle {
 
 /* Saves the current state of every deep C-state and hotplug knob. Nothing present is fine. */
 int lb_cpuidle_open(lb_cpuidle *ci, lb_sysfs *fs, const lb_cpuidle_config *cfg, lb_err *err);
-/* Busy: cores online, deep states disabled. Idle: deep states as found, surplus cores
+/* Busy: cores online, deep states disabled. Idle: deep states enabled, surplus cores
  * offline when configured. Returns failed writes (each warned once, then skipped). */
 int lb_cpuidle_apply(lb_cpuidle *ci, lb_power_profile p);
 int lb_cpuidle_restore(lb_cpuidle *ci);

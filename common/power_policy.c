@@ -183,7 +183,9 @@ int lb_power_open(const lb_power_config *cfg, lb_power **out, lb_err *err)
     if (!lb_power_available(p))
         LOG_INFO("power: no frequency or C-state control on this machine: power policy inactive");
     pthread_mutex_lock(&p->lock);
-    apply_locked(p, lb_power_sm_init(&p->sm, p->cfg.policy, p->cfg.idle_delay_ms));
+    int first = lb_power_sm_init(&p->sm, p->cfg.policy, p->cfg.idle_delay_ms);
+    if (!p->cfg.passive)
+        apply_locked(p, first);
     pthread_mutex_unlock(&p->lock);
     *out = p;
     return LB_OK;

@@ -54,6 +54,7 @@ typedef struct lb_power_config {
     uint64_t (*clock_ms)(void *user);  /* NULL: CLOCK_MONOTONIC */
     void *clock_user;
     const lb_sysfs_ops *ops;       /* NULL: real file I/O (tests inject failures) */
+    bool passive;                  /* open without applying the policy's profile (status) */
 } lb_power_config;
 
 #define LB_POWER_CONFIG_DEFAULT ((lb_power_config){ .policy = LB_POWER_BALANCED, .idle_delay_ms = 2000, \

@@ -413,7 +413,7 @@ static void run(lb_api_call *call, bool chat)
     while (!done && !g.stopped_by_string && !g.client_gone) {
         int n = 0;
         done = lb_sched_read(api->sched, g.req, toks, 64, &n, 100);
-        for (int i = 0; i < n && !g.stopped_by_string; i++) {
+        for (int i = 0; i < n && !g.stopped_by_string && !g.client_gone; i++) {
             g.n_completion++;
             int len = lb_detok_push(&g.detok, toks[i], piece, sizeof piece);
             push_text(&g, piece, len < (int)sizeof piece ? len : (int)sizeof piece - 1);

@@ -25,6 +25,7 @@
 typedef struct opts {
     const char *model, *listen, *tls_dir, *key_file, *hugetlb_dir, *power, *sysfs_root;
     int parallel, ctx, threads, queue, batch, power_idle_ms;
+    int header_timeout_ms, max_conns, max_body_kib;
     bool metrics_open, debug;
 } opts;
 
@@ -45,6 +46,9 @@ static void usage(FILE *f)
             "  --power-idle-ms N      balanced: back to the idle profile after N ms without requests\n"
             "  --sysfs-root DIR       sysfs to control instead of /sys (tests)\n"
             "  --metrics-open         serve /metrics without the API key\n"
+            "  --max-body-kib N       largest request body (default 1024)\n"
+            "  --max-conns N          concurrent connections (default 128)\n"
+            "  --header-timeout-ms N  time for a request's headers to arrive (default 10000)\n"
             "  --debug                debug logging\n"
             "  --version              print the version\n");
 }
@@ -111,6 +115,12 @@ static int parse_args(int argc, char **argv, opts *o)
             rc = parse_int(v, 0, 1 << 20, a, &o->ctx);
         else if (!strcmp(a, "--batch"))
             rc = parse_int(v, 1, 8192, a, &o->batch);
+        else if (!strcmp(a, "--max-body-kib"))
+            rc = parse_int(v, 1, 1 << 20, a, &o->max_body_kib);
+        else if (!strcmp(a, "--max-conns"))
+            rc = parse_int(v, 1, 65536, a, &o->max_conns);
+        else if (!strcmp(a, "--header-timeout-ms"))
+            rc = parse_int(v, 100, 600000, a, &o->header_timeout_ms);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = parse_int(v, 0, 1024, a, &o->threads);
         else {
@@ -292,6 +302,9 @@ int main(int argc, char **argv)
     make_dirs(sv.o.tls_dir, true);
     lb_server_config cfg = { .listen = sv.o.listen, .tls_dir = sv.o.tls_dir, .hostname = hostname,
                              .handler = lb_api_handle, .ud = &sv.api };
+    cfg.limits.max_body_bytes = (size_t)sv.o.max_body_kib * 1024;  /* zeros keep the defaults */
+    cfg.limits.max_conns = sv.o.max_conns;
+    cfg.limits.header_timeout_ms = sv.o.header_timeout_ms;
     if (lb_server_new(&cfg, &sv.server, &err) != LB_OK) {
         LOG_ERR("cannot start the HTTPS server: %s", err.msg);
         goto out;

@@ -287,3 +287,24 @@ TEST(timer_thread_drops_to_idle_after_delay)
     lb_power_close(p);
     CHECK_STR(ft_get(root, EPP0), "balance_performance");
 }
+
+TEST(passive_open_writes_nothing)
+{
+    const char *root = build_box("passive");
+    g_strict = (strict_fs){ 0 };
+    lb_power_config cfg = LB_POWER_CONFIG_DEFAULT;
+    cfg.sys_root = root;
+    cfg.policy = LB_POWER_PERFORMANCE;
+    cfg.ops = &g_strict_ops;
+    cfg.passive = true;
+    lb_power *p = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_power_open(&cfg, &p, &err), LB_OK);
+    lb_power_status st;
+    lb_power_get_status(p, &st);
+    CHECK(st.available);
+    CHECK_STR(st.governor, "powersave");
+    lb_power_close(p);
+    CHECK_EQ(g_strict.writes, 0);
+    expect_original(root);
+}
