@@ -1,0 +1,262 @@
+/* AMX-INT8 tile GEMM (see gemm.h). One TDPBSSD per 16 weight rows x 16 tokens x one block of
+ * 32: the int32 tile is scaled by (row scale x token scale) into 16 float accumulators per
+ * 16-token tile. Weights are unpacked to signed int8 once per 16-row group and reused for
+ * every token tile; Q8_0 rows are loaded straight from the model. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "kern_simd.h"
+#include "simd_blocks.h"
+
+enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12 };
+
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_cfg;
+
+/* Tile registers: 0 = C (16 x 16 int32), 1 = A (16 rows x 32 int8), 2 = B (8 x 64 int8). */
+static __thread int t_configured;
+
+static void tiles_config(void)
+{
+    if (t_configured)
+        return;
+    tile_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    cfg.rows[0] = 16;
+    cfg.colsb[0] = 64;
+    cfg.rows[1] = 16;
+    cfg.colsb[1] = 32;
+    cfg.rows[2] = 8;
+    cfg.colsb[2] = 64;
+    _tile_loadconfig(&cfg);
+    t_configured = 1;
+}
+
+static char *align64(void *p) { return (char *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* Scatter one quantized token (int8 blocks of 32) into the B tiles of its 16-token tile. */
+static void scatter_token(lb_gemm_acts *a, int t, const int8_t *q32 /* kb*32 contiguous */)
+{
+    int tile = t / 16, lane = t % 16;
+    for (int kb = 0; kb < a->kb; kb++) {
+        int8_t *b = a->b + ((size_t)tile * a->kb + kb) * 512 + lane * 4;
+        const uint32_t *src = (const uint32_t *)(q32 + kb * 32);
+        for (int r = 0; r < 8; r++)
+            memcpy(b + r * 64, &src[r], 4);
+    }
+}
+
+void lb_amx_acts_quantize(lb_gemm_acts *a, const float *x, size_t ldx, int t0, int t1, void *scratch)
+{
+    int8_t *row = (int8_t *)align64(scratch);
+    char *qbuf = (char *)row + ((a->k + 63) & ~63);
+    for (int t = t0; t < t1; t++) {
+        const float *xt = x + (size_t)t * ldx;
+        int tile = t / 16, lane = t % 16;
+        float *da = a->da + (size_t)tile * a->kb * 16 + lane;
+        float *as = a->asum + (size_t)tile * a->kb * 16 + lane;
+        if (a->wtype == T_Q4_K) {
+            lbs_q8_K *q = (lbs_q8_K *)qbuf;
+            lb_kern_avx512_quantize_row_q8_K(xt, q, a->k);
+            for (int i = 0; i < a->k / 256; i++) {
+                memcpy(row + i * 256, q[i].qs, 256);
+                for (int sb = 0; sb < 8; sb++) {
+                    da[(i * 8 + sb) * 16] = q[i].d;
+                    as[(i * 8 + sb) * 16] = q[i].d * (float)(q[i].bsums[2 * sb] + q[i].bsums[2 * sb + 1]);
+                }
+            }
+        } else {
+            lbs_q8_0 *q = (lbs_q8_0 *)qbuf;
+            lb_kern_avx512_quantize_row_q8_0(xt, q, a->k);
+            for (int i = 0; i < a->kb; i++) {
+                memcpy(row + i * 32, q[i].qs, 32);
+                da[i * 16] = h2f(q[i].d);
+            }
+        }
+        scatter_token(a, t, row);
+    }
+}
+
+/* Unpack rows [r0, r0+16) (rows >= n_rows zero) into A tiles [kb][16][32] with scales
+ * s[kb][16] and, for Q4_K, mins m[kb][16] (subtracted times asum). */
+static void unpack_q4_0(const char *w, size_t rb, int n_rows, int r0, int kb_n, int8_t *A, float *s)
+{
+    const __m128i lo = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int m = 0; m < 16; m++) {
+        int r = r0 + m;
+        if (r >= n_rows) {
+            for (int kb = 0; kb < kb_n; kb++) {
+                memset(A + (size_t)kb * 512 + m * 32, 0, 32);
+                s[kb * 16 + m] = 0.0f;
+            }
+            continue;
+        }
+        const lbs_q4_0 *x = (const lbs_q4_0 *)(w + (size_t)r * rb);
+        for (int kb = 0; kb < kb_n; kb++) {
+            __m128i q = _mm_loadu_si128((const __m128i *)x[kb].qs);
+            __m128i v0 = _mm_sub_epi8(_mm_and_si128(q, lo), eight);
+            __m128i v1 = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), lo), eight);
+            int8_t *dst = A + (size_t)kb * 512 + m * 32;
+            _mm_storeu_si128((__m128i *)dst, v0);
+            _mm_storeu_si128((__m128i *)(dst + 16), v1);
+            s[kb * 16 + m] = h2f(x[kb].d);
+        }
+    }
+}
+
+static void scales_q8_0(const char *w, size_t rb, int r0, int kb_n, float *s)
+{
+    for (int m = 0; m < 16; m++) {
+        const lbs_q8_0 *x = (const lbs_q8_0 *)(w + (size_t)(r0 + m) * rb);
+        for (int kb = 0; kb < kb_n; kb++)
+            s[kb * 16 + m] = h2f(x[kb].d);
+    }
+}
+
+static void unpack_q8_0(const char *w, size_t rb, int n_rows, int r0, int kb_n, int8_t *A, float *s)
+{
+    for (int m = 0; m < 16; m++) {
+        int r = r0 + m;
+        const lbs_q8_0 *x = (const lbs_q8_0 *)(w + (size_t)r * rb);
+        for (int kb = 0; kb < kb_n; kb++) {
+            int8_t *dst = A + (size_t)kb * 512 + m * 32;
+            if (r < n_rows) {
+                memcpy(dst, x[kb].qs, 32);
+                s[kb * 16 + m] = h2f(x[kb].d);
+            } else {
+                memset(dst, 0, 32);
+                s[kb * 16 + m] = 0.0f;
+            }
+        }
+    }
+}
+
+static void unpack_q4_K(const char *w, size_t rb, int n_rows, int r0, int kb_n, int8_t *A, float *s, float *mn)
+{
+    const __m256i lo = _mm256_set1_epi8(0x0f);
+    for (int m = 0; m < 16; m++) {
+        int r = r0 + m;
+        if (r >= n_rows) {
+            for (int kb = 0; kb < kb_n; kb++) {
+                memset(A + (size_t)kb * 512 + m * 32, 0, 32);
+                s[kb * 16 + m] = 0.0f;
+                mn[kb * 16 + m] = 0.0f;
+            }
+            continue;
+        }
+        const lbs_q4_K *x = (const lbs_q4_K *)(w + (size_t)r * rb);
+        for (int i = 0; i < kb_n / 8; i++) {
+            uint8_t sc[8], mi[8];
+            lbs_k4_scales(x[i].scales, sc, mi);
+            float d = h2f(x[i].d), dmin = h2f(x[i].dmin);
+            for (int j = 0; j < 4; j++) {
+                __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+                int kb = i * 8 + 2 * j;
+                _mm256_storeu_si256((__m256i *)(A + (size_t)kb * 512 + m * 32), _mm256_and_si256(q, lo));
+                _mm256_storeu_si256((__m256i *)(A + (size_t)(kb + 1) * 512 + m * 32),
+                                    _mm256_and_si256(_mm256_srli_epi16(q, 4), lo));
+            }
+            for (int sb = 0; sb < 8; sb++) {
+                s[(i * 8 + sb) * 16 + m] = d * (float)sc[sb];
+                mn[(i * 8 + sb) * 16 + m] = dmin * (float)mi[sb];
+            }
+        }
+    }
+}
+
+/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) over all blocks, per token tile. */
+static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stride, size_t a_row_stride,
+                        const float *s, const float *mn, int32_t *cbuf, float *obuf, float *y, size_t ldy, int r0,
+                        int rows_valid)
+{
+    for (int tile = 0; tile < a->n_tiles; tile++) {
+        __m512 acc[16];
+#pragma GCC unroll 16
+        for (int m = 0; m < 16; m++)
+            acc[m] = _mm512_setzero_ps();
+        const int8_t *B = a->b + (size_t)tile * a->kb * 512;
+        const float *da = a->da + (size_t)tile * a->kb * 16;
+        const float *as = a->asum + (size_t)tile * a->kb * 16;
+        for (int kb = 0; kb < a->kb; kb++) {
+            _tile_loadd(1, A + kb * a_kb_stride, a_row_stride);
+            _tile_loadd(2, B + (size_t)kb * 512, 64);
+            _tile_zero(0);
+            _tile_dpbssd(0, 1, 2);
+            _tile_stored(0, cbuf, 64);
+            __m512 dav = _mm512_loadu_ps(da + kb * 16);
+            const float *sk = s + kb * 16;
+#pragma GCC unroll 16
+            for (int m = 0; m < 16; m++) {
+                __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(cbuf + 16 * m));
+                acc[m] = _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(sk[m]), acc[m]);
+            }
+            if (mn) {
+                __m512 asv = _mm512_loadu_ps(as + kb * 16);
+                const float *mk = mn + kb * 16;
+#pragma GCC unroll 16
+                for (int m = 0; m < 16; m++)
+                    acc[m] = _mm512_fnmadd_ps(_mm512_set1_ps(mk[m]), asv, acc[m]);
+            }
+        }
+#pragma GCC unroll 16
+        for (int m = 0; m < 16; m++)
+            _mm512_store_ps(obuf + 16 * m, acc[m]);
+        int t_end = a->n_tok - tile * 16 < 16 ? a->n_tok - tile * 16 : 16;
+        for (int t = 0; t < t_end; t++) {
+            float *yt = y + (size_t)(tile * 16 + t) * ldy + r0;
+            for (int m = 0; m < rows_valid; m++)
+                yt[m] = obuf[16 * m + t];
+        }
+    }
+}
+
+void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, int n_rows, int r0, int r1, float *y,
+                 size_t ldy, void *scratch)
+{
+    tiles_config();
+    int kb_n = a->kb;
+    char *p = align64(scratch);
+    int8_t *A = (int8_t *)p;
+    p += ((size_t)kb_n * 512 + 63) & ~(size_t)63;
+    float *s = (float *)p;
+    p += ((size_t)kb_n * 64 + 63) & ~(size_t)63;
+    float *mn = (float *)p;
+    p += ((size_t)kb_n * 64 + 63) & ~(size_t)63;
+    p += ((size_t)a->k / 256 * 292 + 292 + 63) & ~(size_t)63;
+    int32_t *cbuf = (int32_t *)p;
+    float *obuf = (float *)(p + 1024);
+    const char *wb = w;
+    for (int g = r0; g < r1; g += 16) {
+        int rows_valid = r1 - g < 16 ? r1 - g : 16;
+        switch (a->wtype) {
+        case T_Q4_0:
+            unpack_q4_0(wb, row_bytes, r1, g, kb_n, A, s);
+            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            break;
+        case T_Q8_0:
+            if (rows_valid == 16) { /* tiles straight from the model's blocks */
+                scales_q8_0(wb, row_bytes, g, kb_n, s);
+                group_tiles(a, (const int8_t *)(wb + (size_t)g * row_bytes + 2), sizeof(lbs_q8_0), row_bytes, s,
+                            NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            } else {
+                unpack_q8_0(wb, row_bytes, r1, g, kb_n, A, s);
+                group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            }
+            break;
+        case T_Q4_K:
+            unpack_q4_K(wb, row_bytes, r1, g, kb_n, A, s, mn);
+            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid);
+            break;
+        default: break;
+        }
+    }
+    (void)n_rows;
+}

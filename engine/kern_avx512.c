@@ -1,0 +1,5 @@
+/* AVX-512 VNNI kernels: EVEX-encoded VPDPBUSD/VPDPWSSD (32 vector registers). */
+#define KERN(name) lb_kern_avx512_##name
+#define DPBUSD(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
+#define DPWSSD(acc, a, b) _mm256_dpwssd_epi32((acc), (a), (b))
+#include "kern_x86.h"

@@ -1,0 +1,44 @@
+/* SIMD kernels per ISA level (engine/kern_*.c), and the selection of the best set for the
+ * level lb_cpu_isa() allows. Signatures follow the engine's dispatch table:
+ *   vec_dot(n, &s, weight_row, activation_row): n elements, activations quantized to the
+ *   type's partner (q8_0 for Q4_0/Q8_0, q8_K for the K-quants);
+ *   quantize_row(x, y, n): n floats to blocks. */
+#ifndef LB_KERN_SIMD_H
+#define LB_KERN_SIMD_H
+
+#include <stdint.h>
+
+#include "cpu_features.h"
+
+typedef void (*lb_vec_dot_fn)(int n, float *s, const void *vx, const void *vy);
+typedef void (*lb_quantize_row_fn)(const float *x, void *y, int64_t n);
+
+typedef struct lb_simd_kernels {
+    lb_isa isa; /* level these kernels were compiled for (SCALAR: none, use the reference) */
+    lb_quantize_row_fn quantize_row_q8_0, quantize_row_q8_K;
+    lb_vec_dot_fn vec_dot_q4_0_q8_0, vec_dot_q8_0_q8_0, vec_dot_q4_K_q8_K, vec_dot_q6_K_q8_K;
+} lb_simd_kernels;
+
+/* Kernels for exactly `isa` (AVX2, AVXVNNI, AVX512; AMX uses the AVX512 vector kernels) —
+ * for tests comparing each level against scalar. Entries are NULL for SCALAR. The caller must
+ * not call them unless the CPU supports isa (lb_cpu_caps_get()->best >= isa). */
+void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out);
+
+/* Overrides entries of the engine's dispatch table (kernels.h, indexed by ggml type) with
+ * the kernels of the current level lb_cpu_isa(); returns the level's name. */
+struct lb_type_traits;
+const char *lb_kernels_install_simd(struct lb_type_traits *table);
+
+#define LB_DECL_KERNELS(isa)                                                        \
+    void lb_kern_##isa##_quantize_row_q8_0(const float *x, void *y, int64_t n);     \
+    void lb_kern_##isa##_quantize_row_q8_K(const float *x, void *y, int64_t n);     \
+    void lb_kern_##isa##_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q8_0_q8_0(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q4_K_q8_K(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q6_K_q8_K(int n, float *s, const void *vx, const void *vy);
+LB_DECL_KERNELS(avx2)
+LB_DECL_KERNELS(avxvnni)
+LB_DECL_KERNELS(avx512)
+#undef LB_DECL_KERNELS
+
+#endif

@@ -1,0 +1,258 @@
+/* x86 SIMD kernels, written once on 256-bit vectors and compiled per ISA by the including
+ * file (kern_avx2.c, kern_avxvnni.c, kern_avx512.c), which defines:
+ *   KERN(name)  the exported name of a kernel for that ISA
+ *   DPBUSD(acc, u, s)  acc + sum of 4 adjacent u8*s8 products per int32 lane
+ *   DPWSSD(acc, a, b)  acc + sum of 2 adjacent s16*s16 products per int32 lane
+ * Integer parts are exact; only the float accumulation order differs from the scalar
+ * reference. Callers guarantee u*s pairs fit int16 for the AVX2 emulation (|u| <= 127 or
+ * u <= 63 against |s| <= 127), which every kernel below respects. */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "simd_blocks.h"
+
+static inline float k_h2f(uint16_t h) { return _cvtsh_ss(h); }
+static inline uint16_t k_f2h(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+
+static inline float k_hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int k_hsum8i(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline float k_hmax8(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* 32 int32 lanes (4 vectors) -> 32 int8 in element order. */
+static inline __m256i k_pack32(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    __m256i ab = _mm256_packs_epi32(a, b); /* a0-3 b0-3 | a4-7 b4-7 */
+    __m256i cd = _mm256_packs_epi32(c, d);
+    __m256i x = _mm256_packs_epi16(ab, cd); /* a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7 */
+    return _mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+void KERN(quantize_row_q8_0)(const float *x, void *vy, int64_t n)
+{
+    lbs_q8_0 *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / LBS_QK; i++, x += LBS_QK) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        float amax = k_hmax8(m);
+        /* As ggml's x86 path (and the scalar reference): scale by 127/amax, round half even. */
+        float d = amax / 127.0f;
+        float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = k_f2h(d);
+        __m256 vid = _mm256_set1_ps(id);
+        __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, vid));
+        __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, vid));
+        __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, vid));
+        __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, vid));
+        _mm256_storeu_si256((__m256i *)y[i].qs, k_pack32(q0, q1, q2, q3));
+    }
+}
+
+void KERN(quantize_row_q8_K)(const float *x, void *vy, int64_t n)
+{
+    lbs_q8_K *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / LBS_QK_K; i++, x += LBS_QK_K) {
+        __m256 m = _mm256_setzero_ps();
+        for (int j = 0; j < LBS_QK_K; j += 8)
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+        float amax = k_hmax8(m);
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        /* The scale keeps the sign of the first element of largest magnitude. */
+        float max = 0.0f;
+        __m256 vamax = _mm256_set1_ps(amax);
+        for (int j = 0; j < LBS_QK_K; j += 8) {
+            __m256 v = _mm256_loadu_ps(x + j);
+            int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, v), vamax, _CMP_EQ_OQ));
+            if (mask) {
+                max = x[j + __builtin_ctz(mask)];
+                break;
+            }
+        }
+        float iscale = -127.0f / max;
+        __m256 vis = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int j = 0; j < LBS_QK_K; j += 32) {
+            __m256i q[4];
+            for (int k = 0; k < 4; k++) {
+                __m256 v = _mm256_mul_ps(vis, _mm256_loadu_ps(x + j + 8 * k));
+                q[k] = _mm256_min_epi32(_mm256_cvtps_epi32(v), lim); /* round half even */
+            }
+            __m256i p = k_pack32(q[0], q[1], q[2], q[3]);
+            _mm256_storeu_si256((__m256i *)(y[i].qs + j), p);
+            /* two sums of 16 */
+            __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), p);
+            __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+            __m128i lo = _mm256_castsi256_si128(s32), hi = _mm256_extracti128_si256(s32, 1);
+            lo = _mm_hadd_epi32(lo, hi); /* l0+l1 l2+l3 h0+h1 h2+h3 */
+            lo = _mm_hadd_epi32(lo, lo);
+            y[i].bsums[j / 16] = (int16_t)_mm_extract_epi32(lo, 0);
+            y[i].bsums[j / 16 + 1] = (int16_t)_mm_extract_epi32(lo, 1);
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+/* 32 nibbles of a Q4 block: low nibbles are elements 0..15, high nibbles 16..31. */
+static inline __m256i k_nibbles(const uint8_t *qs)
+{
+    __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    __m256i v = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
+}
+
+void KERN(vec_dot_q4_0_q8_0)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q4_0 *x = vx;
+    const lbs_q8_0 *y = vy;
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int nb = n / LBS_QK, i = 0;
+    for (; i + 1 < nb; i += 2) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)y[i + 1].qs);
+        __m256i p0 = _mm256_sub_epi32(DPBUSD(_mm256_setzero_si256(), k_nibbles(x[i].qs), a0),
+                                      DPBUSD(_mm256_setzero_si256(), eight, a0));
+        __m256i p1 = _mm256_sub_epi32(DPBUSD(_mm256_setzero_si256(), k_nibbles(x[i + 1].qs), a1),
+                                      DPBUSD(_mm256_setzero_si256(), eight, a1));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(k_h2f(x[i + 1].d) * k_h2f(y[i + 1].d)), acc1);
+    }
+    for (; i < nb; i++) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i p0 = _mm256_sub_epi32(DPBUSD(_mm256_setzero_si256(), k_nibbles(x[i].qs), a0),
+                                      DPBUSD(_mm256_setzero_si256(), eight, a0));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc0);
+    }
+    *s = k_hsum8(_mm256_add_ps(acc0, acc1));
+}
+
+/* Signed x signed via |w| and sign(a, w): u8 * s8 pairs stay within int16. */
+static inline __m256i k_dot_s8(__m256i acc, __m256i w, __m256i a)
+{
+    return DPBUSD(acc, _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+}
+
+void KERN(vec_dot_q8_0_q8_0)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q8_0 *x = vx;
+    const lbs_q8_0 *y = vy;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int nb = n / LBS_QK, i = 0;
+    for (; i + 1 < nb; i += 2) {
+        __m256i p0 = k_dot_s8(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)x[i].qs),
+                              _mm256_loadu_si256((const __m256i *)y[i].qs));
+        __m256i p1 = k_dot_s8(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)x[i + 1].qs),
+                              _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(k_h2f(x[i + 1].d) * k_h2f(y[i + 1].d)), acc1);
+    }
+    for (; i < nb; i++) {
+        __m256i p0 = k_dot_s8(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)x[i].qs),
+                              _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc0);
+    }
+    *s = k_hsum8(_mm256_add_ps(acc0, acc1));
+}
+
+void KERN(vec_dot_q4_K_q8_K)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q4_K *x = vx;
+    const lbs_q8_K *y = vy;
+    const __m256i lowmask = _mm256_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps();
+    float accm = 0.0f;
+    for (int i = 0; i < n / LBS_QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        lbs_k4_scales(x[i].scales, sc, mn);
+        const float d = y[i].d * k_h2f(x[i].d);
+        const float dmin = y[i].d * k_h2f(x[i].dmin);
+        /* mins: sum over sub-blocks of m_j * (bsums[2j] + bsums[2j+1]) */
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m128i m8 = _mm_loadl_epi64((const __m128i *)mn);
+        __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)); /* each min twice */
+        int msum = k_hsum8i(_mm256_madd_epi16(bs, m16));
+        accm += dmin * (float)msum;
+
+        __m256i sumi = _mm256_setzero_si256();
+        const uint8_t *q = x[i].qs;
+        const int8_t *a = y[i].qs;
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            __m256i qv = _mm256_loadu_si256((const __m256i *)q);
+            __m256i lo = _mm256_and_si256(qv, lowmask);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), lowmask);
+            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
+            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
+            sumi = DPWSSD(sumi, plo, _mm256_set1_epi16(sc[2 * j]));
+            sumi = DPWSSD(sumi, phi, _mm256_set1_epi16(sc[2 * j + 1]));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
+    }
+    *s = k_hsum8(acc) - accm;
+}
+
+void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q6_K *x = vx;
+    const lbs_q8_K *y = vy;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n / LBS_QK_K; i++) {
+        const float d = y[i].d * k_h2f(x[i].d);
+        /* the -32 offset: 32 * sum_j scale_j * bsums_j */
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
+
+        __m256i sumi = _mm256_setzero_si256();
+        const uint8_t *ql = x[i].ql, *qh = x[i].qh;
+        const int8_t *a = y[i].qs, *sc = x[i].scales;
+        for (int half = 0; half < 2; half++, ql += 64, qh += 32, a += 128, sc += 8) {
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m2));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m2));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m2));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m2));
+            for (int k = 0; k < 4; k++) {
+                __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(a + 32 * k)));
+                /* elements 0..15 use scale 2k, 16..31 scale 2k+1 (int16 lanes 0-7 / 8-15) */
+                __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                sumi = DPWSSD(sumi, p, scv);
+            }
+        }
+        sumi = _mm256_sub_epi32(sumi, corr);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
+    }
+    *s = k_hsum8(acc);
+}

@@ -1,0 +1,308 @@
+/* Every SIMD kernel level this CPU supports against the scalar reference, on random blocks.
+ * Activation quantization must be bit-identical; dot products agree within 1e-5 of the sum
+ * of |terms| (the integer parts are exact, only the float accumulation order differs). */
+#include "../lib/harness.h"
+#include "cpu_features.h"
+#include "kern_simd.h"
+#include "simd_blocks.h"
+#include "ggml_type.h"
+#include "kernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the reference is the engine's scalar table (lb_kernels_scalar); the local sums
+ * below only give the magnitude of the terms for the tolerance ---- */
+static float h2f(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 31, man = h & 1023, bits;
+    if (exp == 0) {
+        float v = ldexpf((float)man, -24);
+        return sign ? -v : v;
+    }
+    if (exp == 31)
+        bits = sign | 0x7f800000u | (man << 13);
+    else
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* fp32 -> fp16, round to nearest even (as F16C and ggml do). */
+static uint16_t f2h(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffff;
+    if (ax >= 0x7f800000)
+        return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000 ? 0x200 : 0));
+    if (ax >= 0x477ff000) /* rounds to >= 65520: infinity */
+        return (uint16_t)(sign | 0x7c00);
+    if (ax < 0x38800000) { /* subnormal half: value / 2^-24, rounded to nearest even */
+        float a;
+        memcpy(&a, &ax, 4);
+        return (uint16_t)(sign | (uint32_t)nearbyintf(a * 16777216.0f));
+    }
+    uint32_t m = ax + 0xfff + ((ax >> 13) & 1); /* round mantissa to 10 bits, ties to even */
+    return (uint16_t)(sign | ((m - 0x38000000) >> 13));
+}
+
+/* Each returns the dot product and, in *mag, the sum of |terms| for the tolerance. */
+static float ref_dot_q4_0(int n, const lbs_q4_0 *x, const lbs_q8_0 *y, float *mag)
+{
+    float s = 0;
+    *mag = 0;
+    for (int i = 0; i < n / 32; i++) {
+        int si = 0, sa = 0;
+        for (int j = 0; j < 16; j++) {
+            int w0 = (x[i].qs[j] & 15) - 8, w1 = (x[i].qs[j] >> 4) - 8;
+            si += w0 * y[i].qs[j] + w1 * y[i].qs[j + 16];
+            sa += abs(w0 * y[i].qs[j]) + abs(w1 * y[i].qs[j + 16]);
+        }
+        float d = h2f(x[i].d) * h2f(y[i].d);
+        s += si * d;
+        *mag += sa * fabsf(d);
+    }
+    return s;
+}
+
+static float ref_dot_q8_0(int n, const lbs_q8_0 *x, const lbs_q8_0 *y, float *mag)
+{
+    float s = 0;
+    *mag = 0;
+    for (int i = 0; i < n / 32; i++) {
+        int si = 0, sa = 0;
+        for (int j = 0; j < 32; j++) {
+            si += x[i].qs[j] * y[i].qs[j];
+            sa += abs(x[i].qs[j] * y[i].qs[j]);
+        }
+        float d = h2f(x[i].d) * h2f(y[i].d);
+        s += si * d;
+        *mag += sa * fabsf(d);
+    }
+    return s;
+}
+
+static float ref_dot_q4_K(int n, const lbs_q4_K *x, const lbs_q8_K *y, float *mag)
+{
+    float s = 0;
+    *mag = 0;
+    for (int i = 0; i < n / 256; i++) {
+        uint8_t sc[8], mn[8];
+        lbs_k4_scales(x[i].scales, sc, mn);
+        float d = h2f(x[i].d) * y[i].d, dmin = h2f(x[i].dmin) * y[i].d;
+        for (int sb = 0; sb < 8; sb++) {
+            int si = 0, sa = 0, sq = 0;
+            for (int j = 0; j < 32; j++) {
+                int e = sb * 32 + j;
+                const uint8_t b = x[i].qs[(sb / 2) * 32 + j];
+                int q = (sb & 1) ? (b >> 4) : (b & 15);
+                si += q * y[i].qs[e];
+                sa += abs(q * y[i].qs[e]) + abs(mn[sb] * y[i].qs[e]);
+                sq += y[i].qs[e];
+            }
+            s += d * sc[sb] * si - dmin * mn[sb] * sq;
+            *mag += fabsf(d) * sc[sb] * sa + fabsf(dmin) * sa;
+        }
+    }
+    return s;
+}
+
+static float ref_dot_q6_K(int n, const lbs_q6_K *x, const lbs_q8_K *y, float *mag)
+{
+    float s = 0;
+    *mag = 0;
+    for (int i = 0; i < n / 256; i++) {
+        int8_t q[256];
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = x[i].ql + 64 * h, *qh = x[i].qh + 32 * h;
+            int8_t *o = q + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                o[l] = (int8_t)(((ql[l] & 15) | ((qh[l] & 3) << 4)) - 32);
+                o[l + 32] = (int8_t)(((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                o[l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                o[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+            }
+        }
+        float d = h2f(x[i].d) * y[i].d;
+        for (int g = 0; g < 16; g++) {
+            int si = 0, sa = 0;
+            for (int j = 0; j < 16; j++) {
+                si += q[g * 16 + j] * y[i].qs[g * 16 + j];
+                sa += abs(q[g * 16 + j] * y[i].qs[g * 16 + j]);
+            }
+            s += d * x[i].scales[g] * si;
+            *mag += fabsf(d * x[i].scales[g]) * sa;
+        }
+    }
+    return s;
+}
+
+/* ---- random data ---- */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static float frnd(void) { return ((float)(rnd() & 0xffffff) / 16777216.0f) * 2.0f - 1.0f; }
+static void fill_bytes(void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ((uint8_t *)p)[i] = (uint8_t)rnd();
+}
+static uint16_t rnd_scale(void) { return f2h(0.001f + 0.05f * fabsf(frnd())); }
+
+static void fill_floats(float *x, int n, int pattern)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = frnd() * (pattern == 1 ? 1000.0f : 3.0f);
+    if (pattern == 2) /* zeros and exact halves exercise the rounding edges */
+        for (int i = 0; i < n; i++)
+            x[i] = (i % 64 < 32) ? 0.0f : (float)((int)(rnd() % 255) - 127) * 0.5f;
+}
+
+enum { N = 4096 };
+
+/* Levels to test: every one the CPU supports. */
+static int levels(lb_isa out[LB_ISA_COUNT])
+{
+    int n = 0;
+    lb_isa best = lb_cpu_caps_get()->best;
+    for (int l = LB_ISA_AVX2; l <= (int)best && l <= LB_ISA_AVX512; l++)
+        out[n++] = (lb_isa)l;
+    return n;
+}
+
+TEST(simd_levels_cover_this_cpu)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int n = levels(lv);
+    if (n == 0)
+        SKIP("no AVX2 on this CPU: only the scalar path exists");
+    for (int i = 0; i < n; i++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[i], &k);
+        CHECK(k.quantize_row_q8_0 && k.quantize_row_q8_K && k.vec_dot_q4_0_q8_0 &&
+              k.vec_dot_q8_0_q8_0 && k.vec_dot_q4_K_q8_K && k.vec_dot_q6_K_q8_K);
+    }
+}
+
+TEST(simd_quantize_q8_0_bit_identical)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    static float x[N];
+    static lbs_q8_0 ref[N / 32], got[N / 32];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int pattern = 0; pattern < 3; pattern++) {
+            fill_floats(x, N, pattern);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, ref, N);
+            k.quantize_row_q8_0(x, got, N);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s pattern %d differs", lb_isa_name(lv[l]), pattern);
+        }
+    }
+}
+
+TEST(simd_quantize_q8_K_bit_identical)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    static float x[N];
+    static lbs_q8_K ref[N / 256], got[N / 256];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int pattern = 0; pattern < 3; pattern++) {
+            fill_floats(x, N, pattern);
+            lb_kernels_scalar(LB_TYPE_Q8_K)->from_float(x, ref, N);
+            k.quantize_row_q8_K(x, got, N);
+            for (int b = 0; b < N / 256; b++) {
+                CHECK_MSG(memcmp(ref[b].qs, got[b].qs, 256) == 0, "%s pattern %d block %d qs", lb_isa_name(lv[l]), pattern, b);
+                CHECK_MSG(memcmp(ref[b].bsums, got[b].bsums, 32) == 0, "%s pattern %d block %d bsums", lb_isa_name(lv[l]), pattern, b);
+                CHECK_MSG(ref[b].d == got[b].d, "%s pattern %d block %d d %g vs %g", lb_isa_name(lv[l]), pattern, b, ref[b].d, got[b].d);
+            }
+        }
+    }
+}
+
+#define CHECK_DOT(name, got, ref, mag) \
+    CHECK_MSG(fabsf((got) - (ref)) <= 1e-5f * (mag) + 1e-6f, "%s %s: %.9g vs %.9g (mag %g)", lb_isa_name(lv[l]), name, (double)(got), (double)(ref), (double)(mag))
+
+TEST(simd_vec_dot_32_blocks)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    static float x[N];
+    static lbs_q4_0 w4[N / 32];
+    static lbs_q8_0 w8[N / 32], a[N / 32];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int rep = 0; rep < 20; rep++) {
+            int n = rep == 0 ? 32 : rep == 1 ? 96 : N; /* odd block counts hit the tail loops */
+            fill_floats(x, n, rep % 3);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, a, n);
+            fill_bytes(w4, sizeof w4);
+            fill_bytes(w8, sizeof w8);
+            for (int b = 0; b < n / 32; b++) {
+                w4[b].d = rnd_scale();
+                w8[b].d = rnd_scale();
+                for (int j = 0; j < 32; j++)
+                    if (w8[b].qs[j] == -128) /* q8_0 blocks hold -127..127 */
+                        w8[b].qs[j] = -127;
+            }
+            float mag, ref, got;
+            (void)ref_dot_q4_0(n, w4, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q4_0)->vec_dot(n, &ref, w4, a);
+            k.vec_dot_q4_0_q8_0(n, &got, w4, a);
+            CHECK_DOT("q4_0", got, ref, mag);
+            (void)ref_dot_q8_0(n, w8, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->vec_dot(n, &ref, w8, a);
+            k.vec_dot_q8_0_q8_0(n, &got, w8, a);
+            CHECK_DOT("q8_0", got, ref, mag);
+        }
+    }
+}
+
+TEST(simd_vec_dot_k_quants)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    static float x[N];
+    static lbs_q4_K w4[N / 256];
+    static lbs_q6_K w6[N / 256];
+    static lbs_q8_K a[N / 256];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int rep = 0; rep < 20; rep++) {
+            int n = rep == 0 ? 256 : N;
+            fill_floats(x, n, rep % 3);
+            lb_kernels_scalar(LB_TYPE_Q8_K)->from_float(x, a, n);
+            fill_bytes(w4, sizeof w4);
+            fill_bytes(w6, sizeof w6);
+            for (int b = 0; b < n / 256; b++) {
+                w4[b].d = rnd_scale();
+                w4[b].dmin = rnd_scale();
+                w6[b].d = rnd_scale();
+            }
+            float mag, ref, got;
+            (void)ref_dot_q4_K(n, w4, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q4_K)->vec_dot(n, &ref, w4, a);
+            k.vec_dot_q4_K_q8_K(n, &got, w4, a);
+            CHECK_DOT("q4_K", got, ref, mag);
+            (void)ref_dot_q6_K(n, w6, a, &mag);
+            lb_kernels_scalar(LB_TYPE_Q6_K)->vec_dot(n, &ref, w6, a);
+            k.vec_dot_q6_K_q8_K(n, &got, w6, a);
+            CHECK_DOT("q6_K", got, ref, mag);
+        }
+    }
+}
