@@ -47,3 +47,8 @@ run: $(DEPS_STAMP) $(INITRAMFS)
 $(OUT)/e2e/stub_llmboxd: tests/e2e/stub_llmboxd.c
 	@mkdir -p $(@D)
 	$(CC_MUSL) -static -O2 -o $@ $<
+
+.PHONY: bench-boot
+# Boot time in QEMU to first /health and first token; writes its section of bench/RESULTS.md.
+bench-boot: $(INITRAMFS)
+	bench/boot.sh
