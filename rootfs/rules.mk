@@ -40,7 +40,7 @@ initramfs: $(INITRAMFS)
 	@echo "base (no model): $$(stat -c %s $(INITRAMFS_DIR)/base.cpio.zst) bytes; with model: $$(stat -c %s $(INITRAMFS)) bytes"
 
 MODEL ?=
-run: $(DEPS_STAMP) $(INITRAMFS)
+run: $(DEPS_STAMP) programs $(INITRAMFS)
 	scripts/run-qemu.sh --kernel $(KERNEL) --initrd $(INITRAMFS) --state $(OUT)/run \
 	  $(if $(MODEL),--model $(MODEL)) --port 8443
 
