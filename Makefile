@@ -85,18 +85,21 @@ $(DEPS_STAMP): scripts/deps.sh
 	@touch $@
 
 # mbedTLS and OpenBLAS headers, visible to musl-gcc without exposing glibc's /usr/include.
-$(OUT)/musl-include/.stamp: $(DEPS_STAMP)
+$(OUT)/musl-include/.stamp-uapi: $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	ln -sfn /usr/include/mbedtls $(@D)/mbedtls
 	ln -sfn /usr/include/psa $(@D)/psa
 	cp $(BLAS_INC)/cblas.h $(BLAS_INC)/openblas_config.h $(@D)/
+	ln -sfn /usr/include/linux $(@D)/linux
+	ln -sfn /usr/include/$(MULTIARCH)/asm $(@D)/asm
+	ln -sfn /usr/include/asm-generic $(@D)/asm-generic
 	@touch $@
 
 $(OUT)/host/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC_HOST) $(HOST_CFLAGS) $(call isa_flags,$<) -c $< -o $@
 
-$(OUT)/musl/obj/%.o: %.c $(OUT)/musl-include/.stamp
+$(OUT)/musl/obj/%.o: %.c $(OUT)/musl-include/.stamp-uapi
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(MUSL_CFLAGS) $(call isa_flags,$<) -c $< -o $@
 
@@ -123,7 +126,7 @@ $(OUT)/host/tests/%: tests/unit/%.c $(call obj,host,$(HARNESS_SRC)) $(OUT)/host/
 	@mkdir -p $(@D)
 	$(CC_HOST) $(HOST_CFLAGS) -o $@ $< $(call obj,host,$(HARNESS_SRC)) $(OUT)/host/liblb.a $(HOST_LIBS)
 
-$(OUT)/musl/tests/%: tests/musl/%.c $(call obj,musl,$(HARNESS_SRC)) $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/.stamp
+$(OUT)/musl/tests/%: tests/musl/%.c $(call obj,musl,$(HARNESS_SRC)) $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/.stamp-uapi
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(MUSL_CFLAGS) -static -o $@ $< $(call obj,musl,$(HARNESS_SRC)) $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(MUSL_LIBS)
 

@@ -1,0 +1,375 @@
+/* Contexts (KV cache + scratch) and the forward pass of llama/qwen2 models, following
+ * llama.cpp's graph and ggml's CPU arithmetic: RMSNorm with a double sum, RoPE angles by
+ * repeated multiplication, K/V cached as f16, Q and softmax weights rounded to f16 for the
+ * attention products, SwiGLU feed-forward. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_features.h"
+#include "kernels.h"
+#include "matmul.h"
+#include "model.h"
+#include "quant.h"
+#include "threadpool.h"
+
+struct lb_ctx {
+    lb_model *m;
+    lb_pool *pool;
+    int n_ctx, n_seq, n_batch;
+    int E, Q, KV, F, hd;
+    lb_f16 *k_cache, *v_cache;  /* [layer][seq][pos][KV] */
+    int *kv_len;                /* per sequence */
+    int *next_pos;              /* validation scratch, per sequence */
+    /* scratch, sized for n_batch tokens */
+    float *x, *xb, *xb2, *q, *k, *v, *att, *hb, *hb2, *rope_cs;
+    void *qbuf;
+    float *scores;              /* per thread: n_ctx */
+    lb_f16 *q16, *p16;          /* per thread: hd, n_ctx */
+    /* outputs */
+    float *logits;
+    int logits_cap;             /* rows */
+    int *out_idx;               /* per batch token: row in logits or -1 */
+    int out_idx_cap;
+    int n_outputs;
+};
+
+static size_t kv_index(const lb_ctx *c, int layer, int seq, int pos)
+{
+    return (((size_t)layer * (size_t)c->n_seq + (size_t)seq) * (size_t)c->n_ctx + (size_t)pos) * (size_t)c->KV;
+}
+
+int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
+{
+    *out = NULL;
+    if (m->vocab_only || !m->layers)
+        return lb_err_set(err, LB_EINVAL, "ctx: model was loaded vocab-only");
+    const lb_hparams *hp = &m->hp;
+    lb_ctx_params d = p ? *p : (lb_ctx_params){ 0 };
+    if (d.n_ctx <= 0)
+        d.n_ctx = hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
+    if (d.n_seq <= 0)
+        d.n_seq = 1;
+    if (d.n_batch <= 0)
+        d.n_batch = 512;
+    if (d.n_threads <= 0)
+        d.n_threads = lb_cpu_physical_cores("");
+    if (d.n_ctx > (1 << 20) || d.n_seq > 256 || d.n_batch > 8192)
+        return lb_err_set(err, LB_EINVAL, "ctx: n_ctx %d / n_seq %d / n_batch %d too large", d.n_ctx, d.n_seq, d.n_batch);
+    if (d.n_batch > d.n_ctx * d.n_seq)
+        d.n_batch = d.n_ctx * d.n_seq;
+    lb_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return lb_err_set(err, LB_ENOMEM, "ctx: no memory");
+    c->m = m;
+    c->n_ctx = d.n_ctx;
+    c->n_seq = d.n_seq;
+    c->n_batch = d.n_batch;
+    c->E = hp->n_embd;
+    c->hd = hp->head_dim;
+    c->Q = hp->n_head * hp->head_dim;
+    c->KV = hp->n_head_kv * hp->head_dim;
+    c->F = hp->n_ff;
+    int rc = lb_pool_new(d.n_threads, &c->pool, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    size_t B = (size_t)c->n_batch, nt = (size_t)d.n_threads;
+    size_t kv_elems = kv_index(c, hp->n_layer, 0, 0);
+    int64_t max_in = c->E > c->F ? c->E : c->F;
+    if (c->Q > max_in)
+        max_in = c->Q;
+    c->k_cache = malloc(kv_elems * sizeof(lb_f16));
+    c->v_cache = malloc(kv_elems * sizeof(lb_f16));
+    c->kv_len = calloc((size_t)c->n_seq, sizeof(int));
+    c->next_pos = calloc((size_t)c->n_seq, sizeof(int));
+    c->x = malloc(B * (size_t)c->E * sizeof(float));
+    c->xb = malloc(B * (size_t)c->E * sizeof(float));
+    c->xb2 = malloc(B * (size_t)c->E * sizeof(float));
+    c->q = malloc(B * (size_t)c->Q * sizeof(float));
+    c->att = malloc(B * (size_t)c->Q * sizeof(float));
+    c->k = malloc(B * (size_t)c->KV * sizeof(float));
+    c->v = malloc(B * (size_t)c->KV * sizeof(float));
+    c->hb = malloc(B * (size_t)c->F * sizeof(float));
+    c->hb2 = malloc(B * (size_t)c->F * sizeof(float));
+    c->rope_cs = malloc(B * (size_t)hp->n_rot * sizeof(float));
+    c->qbuf = malloc(lb_matmul_qbuf_size(max_in, c->n_batch));
+    c->scores = malloc(nt * (size_t)c->n_ctx * sizeof(float));
+    c->q16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
+    c->p16 = malloc(nt * (size_t)c->n_ctx * sizeof(lb_f16));
+    c->logits_cap = c->n_seq;
+    c->logits = malloc((size_t)c->logits_cap * (size_t)hp->n_vocab * sizeof(float));
+    c->out_idx_cap = c->n_batch;
+    c->out_idx = malloc((size_t)c->out_idx_cap * sizeof(int));
+    if (!c->k_cache || !c->v_cache || !c->kv_len || !c->next_pos || !c->x || !c->xb || !c->xb2 || !c->q ||
+        !c->att || !c->k || !c->v || !c->hb || !c->hb2 || !c->rope_cs || !c->qbuf || !c->scores || !c->q16 ||
+        !c->p16 || !c->logits || !c->out_idx) {
+        lb_ctx_free(c);
+        return lb_err_set(err, LB_ENOMEM, "ctx: no memory for a %d-position, %d-sequence cache", d.n_ctx, d.n_seq);
+    }
+    *out = c;
+    return LB_OK;
+}
+
+void lb_ctx_free(lb_ctx *c)
+{
+    if (!c)
+        return;
+    lb_pool_free(c->pool);
+    void *bufs[] = { c->k_cache, c->v_cache, c->kv_len, c->next_pos, c->x, c->xb, c->xb2, c->q, c->att, c->k,
+                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->scores, c->q16, c->p16, c->logits, c->out_idx };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    free(c);
+}
+
+int lb_ctx_n_ctx(const lb_ctx *c) { return c->n_ctx; }
+
+void lb_kv_truncate(lb_ctx *c, int seq, int n_keep)
+{
+    if (seq < 0 || seq >= c->n_seq)
+        return;
+    if (n_keep < 0)
+        n_keep = 0;
+    if (n_keep < c->kv_len[seq])
+        c->kv_len[seq] = n_keep;
+}
+
+int lb_kv_len(const lb_ctx *c, int seq) { return seq >= 0 && seq < c->n_seq ? c->kv_len[seq] : 0; }
+
+const float *lb_get_logits(const lb_ctx *c, int i)
+{
+    if (i < 0 || i >= c->out_idx_cap || c->out_idx[i] < 0)
+        return NULL;
+    return c->logits + (size_t)c->out_idx[i] * (size_t)c->m->hp.n_vocab;
+}
+
+/* ---- layer operations ---------------------------------------------------------------- */
+
+static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    for (int i = 0; i < n; i++)
+        out[i] = (x[i] * scale) * w[i];
+}
+
+/* cos/sin of every rotated pair for position pos, as ggml's rope cache computes them. */
+static void rope_angles(const lb_model *m, int pos, float *cs)
+{
+    const lb_hparams *hp = &m->hp;
+    const float theta_scale = powf(hp->rope_freq_base, -2.0f / (float)hp->n_rot);
+    float theta = (float)pos;
+    for (int i0 = 0; i0 < hp->n_rot; i0 += 2) {
+        float ff = m->rope_freqs ? m->rope_freqs[i0 / 2] : 1.0f;
+        float t = hp->rope_freq_scale * (theta / ff);
+        cs[i0] = cosf(t);
+        cs[i0 + 1] = sinf(t);
+        theta *= theta_scale;
+    }
+}
+
+static void rope_apply(float *v, int n_heads, int hd, int n_rot, const float *cs, enum lb_rope_type type)
+{
+    for (int h = 0; h < n_heads; h++) {
+        float *x = v + (size_t)h * hd;
+        for (int i0 = 0; i0 < n_rot; i0 += 2) {
+            float c = cs[i0], s = cs[i0 + 1];
+            int a = type == LB_ROPE_NORM ? i0 : i0 / 2;
+            int b = type == LB_ROPE_NORM ? i0 + 1 : i0 / 2 + n_rot / 2;
+            float x0 = x[a], x1 = x[b];
+            x[a] = x0 * c - x1 * s;
+            x[b] = x0 * s + x1 * c;
+        }
+    }
+}
+
+struct attn_job {
+    lb_ctx *c;
+    int layer, n;
+    const int32_t *pos, *seq;
+};
+
+static void attn_job_fn(void *arg, int chunk, int n_chunks)
+{
+    struct attn_job *j = arg;
+    int ith = lb_pool_tid();
+    lb_ctx *c = j->c;
+    const lb_hparams *hp = &c->m->hp;
+    int hd = c->hd, group = hp->n_head / hp->n_head_kv;
+    float *scores = c->scores + (size_t)ith * c->n_ctx;
+    lb_f16 *q16 = c->q16 + (size_t)ith * hd;
+    lb_f16 *p16 = c->p16 + (size_t)ith * c->n_ctx;
+    const float scale = 1.0f / sqrtf((float)hd);
+    lb_vec_dot_fn dot16 = lb_kernels(LB_TYPE_F16)->vec_dot;
+    int w0, w1;
+    lb_split(j->n * hp->n_head, chunk, n_chunks, &w0, &w1);
+    for (int w = w0; w < w1; w++) {
+        int i = w / hp->n_head, h = w % hp->n_head, kvh = h / group;
+        int s = j->seq ? j->seq[i] : 0, p = j->pos[i];
+        lb_quantize_row_f16(c->q + (size_t)i * c->Q + (size_t)h * hd, q16, hd);
+        const lb_f16 *kc = c->k_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
+        const lb_f16 *vc = c->v_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
+        float max = -INFINITY;
+        for (int t = 0; t <= p; t++) {
+            float d;
+            dot16(hd, &d, kc + (size_t)t * c->KV, q16);
+            scores[t] = d * scale;
+            max = scores[t] > max ? scores[t] : max;
+        }
+        double sum = 0;
+        for (int t = 0; t <= p; t++) {
+            scores[t] = expf(scores[t] - max);
+            sum += scores[t];
+        }
+        const float inv = (float)(1.0 / sum);
+        for (int t = 0; t <= p; t++)
+            p16[t] = lb_f32_to_f16(scores[t] * inv);
+        float *out = c->att + (size_t)i * c->Q + (size_t)h * hd;
+        for (int d = 0; d < hd; d++)
+            out[d] = 0;
+        for (int t = 0; t <= p; t++) {
+            float pt = lb_f16_to_f32(p16[t]);
+            const lb_f16 *vr = vc + (size_t)t * c->KV;
+            for (int d = 0; d < hd; d++)
+                out[d] += pt * lb_f16_to_f32(vr[d]);
+        }
+    }
+}
+
+static void add_bias(float *x, const float *b, int n_tok, int n)
+{
+    if (!b)
+        return;
+    for (int t = 0; t < n_tok; t++)
+        for (int i = 0; i < n; i++)
+            x[(size_t)t * n + i] += b[i];
+}
+
+/* Runs n (<= n_batch) tokens through all layers; leaves the final hidden states in c->x. */
+static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t *pos, const int32_t *seq)
+{
+    lb_model *m = c->m;
+    const lb_hparams *hp = &m->hp;
+    const lb_type_traits *et = lb_kernels(m->tok_embd.type);
+    for (int i = 0; i < n; i++) {
+        et->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[i] * m->tok_embd.row_bytes,
+                     c->x + (size_t)i * c->E, c->E);
+        rope_angles(m, pos[i], c->rope_cs + (size_t)i * hp->n_rot);
+    }
+    for (int l = 0; l < hp->n_layer; l++) {
+        const lb_layer *L = &m->layers[l];
+        for (int i = 0; i < n; i++)
+            rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->attn_norm, c->E, hp->norm_eps);
+        lb_matmul(c->pool, &L->wq, c->xb, n, c->q, c->qbuf);
+        lb_matmul(c->pool, &L->wk, c->xb, n, c->k, c->qbuf);
+        lb_matmul(c->pool, &L->wv, c->xb, n, c->v, c->qbuf);
+        add_bias(c->q, L->bq, n, c->Q);
+        add_bias(c->k, L->bk, n, c->KV);
+        add_bias(c->v, L->bv, n, c->KV);
+        for (int i = 0; i < n; i++) {
+            const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
+            rope_apply(c->q + (size_t)i * c->Q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
+            rope_apply(c->k + (size_t)i * c->KV, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
+            size_t at = kv_index(c, l, seq ? seq[i] : 0, pos[i]);
+            lb_quantize_row_f16(c->k + (size_t)i * c->KV, c->k_cache + at, c->KV);
+            lb_quantize_row_f16(c->v + (size_t)i * c->KV, c->v_cache + at, c->KV);
+        }
+        struct attn_job aj = { c, l, n, pos, seq };
+        int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);
+        lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
+        lb_matmul(c->pool, &L->wo, c->att, n, c->xb2, c->qbuf);
+        for (size_t i = 0; i < (size_t)n * c->E; i++)
+            c->x[i] += c->xb2[i];
+        for (int i = 0; i < n; i++)
+            rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->ffn_norm, c->E, hp->norm_eps);
+        lb_matmul(c->pool, &L->w_gate, c->xb, n, c->hb, c->qbuf);
+        lb_matmul(c->pool, &L->w_up, c->xb, n, c->hb2, c->qbuf);
+        for (size_t i = 0; i < (size_t)n * c->F; i++) {
+            float g = c->hb[i];
+            c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i];
+        }
+        lb_matmul(c->pool, &L->w_down, c->hb, n, c->xb2, c->qbuf);
+        for (size_t i = 0; i < (size_t)n * c->E; i++)
+            c->x[i] += c->xb2[i];
+    }
+}
+
+static int grow_outputs(lb_ctx *c, int n_tok, int n_out, lb_err *err)
+{
+    if (n_tok > c->out_idx_cap) {
+        int *p = realloc(c->out_idx, (size_t)n_tok * sizeof(int));
+        if (!p)
+            return lb_err_set(err, LB_ENOMEM, "decode: no memory for %d outputs", n_tok);
+        c->out_idx = p;
+        c->out_idx_cap = n_tok;
+    }
+    if (n_out > c->logits_cap) {
+        float *p = realloc(c->logits, (size_t)n_out * (size_t)c->m->hp.n_vocab * sizeof(float));
+        if (!p)
+            return lb_err_set(err, LB_ENOMEM, "decode: no memory for %d rows of logits", n_out);
+        c->logits = p;
+        c->logits_cap = n_out;
+    }
+    return LB_OK;
+}
+
+int lb_decode(lb_ctx *c, const lb_batch *b, lb_err *err)
+{
+    const lb_hparams *hp = &c->m->hp;
+    if (!b || b->n <= 0 || !b->tokens || !b->pos)
+        return lb_err_set(err, LB_EINVAL, "decode: empty batch");
+    /* Validate everything before touching the cache. */
+    for (int s = 0; s < c->n_seq; s++)
+        c->next_pos[s] = c->kv_len[s];
+    int n_out = 0;
+    for (int i = 0; i < b->n; i++) {
+        int s = b->seq ? b->seq[i] : 0;
+        if (s < 0 || s >= c->n_seq)
+            return lb_err_set(err, LB_EINVAL, "decode: token %d: sequence %d not in 0..%d", i, s, c->n_seq - 1);
+        if (b->tokens[i] < 0 || b->tokens[i] >= hp->n_vocab)
+            return lb_err_set(err, LB_EINVAL, "decode: token %d: id %d not in 0..%d", i, b->tokens[i], hp->n_vocab - 1);
+        if (b->pos[i] != c->next_pos[s])
+            return lb_err_set(err, LB_EINVAL, "decode: token %d: position %d, sequence %d expects %d", i, b->pos[i], s,
+                              c->next_pos[s]);
+        if (b->pos[i] >= c->n_ctx)
+            return lb_err_set(err, LB_ELIMIT, "decode: sequence %d is full (%d positions)", s, c->n_ctx);
+        c->next_pos[s]++;
+        if (b->want_logits ? b->want_logits[i] != 0 : i == b->n - 1)
+            n_out++;
+    }
+    int rc = grow_outputs(c, b->n, n_out, err);
+    if (rc)
+        return rc;
+    int row = 0;
+    for (int i = 0; i < b->n; i++)
+        c->out_idx[i] = (b->want_logits ? b->want_logits[i] != 0 : i == b->n - 1) ? row++ : -1;
+    for (int i = b->n; i < c->out_idx_cap; i++)
+        c->out_idx[i] = -1;
+    c->n_outputs = n_out;
+
+    for (int i0 = 0; i0 < b->n; i0 += c->n_batch) {
+        int n = b->n - i0 < c->n_batch ? b->n - i0 : c->n_batch;
+        const int32_t *seq = b->seq ? b->seq + i0 : NULL;
+        forward_chunk(c, n, b->tokens + i0, b->pos + i0, seq);
+        /* Final norm and output projection of the rows that want logits, packed together. */
+        int k = 0, first = -1;
+        for (int i = 0; i < n; i++) {
+            if (c->out_idx[i0 + i] < 0)
+                continue;
+            if (first < 0)
+                first = c->out_idx[i0 + i];
+            rmsnorm(c->xb + (size_t)k * c->E, c->x + (size_t)i * c->E, c->m->output_norm, c->E, hp->norm_eps);
+            k++;
+        }
+        if (k)
+            lb_matmul(c->pool, &c->m->output, c->xb, k, c->logits + (size_t)first * hp->n_vocab, c->qbuf);
+    }
+    for (int s = 0; s < c->n_seq; s++)
+        c->kv_len[s] = c->next_pos[s];
+    return LB_OK;
+}

@@ -1,0 +1,58 @@
+#include "matmul.h"
+
+#include "kernels.h"
+
+size_t lb_matmul_qbuf_size(int64_t max_ne0, int n_tok)
+{
+    /* f32 is the widest activation format (4 bytes per element); q8_* are smaller. */
+    return (size_t)max_ne0 * 4 * (size_t)(n_tok > 0 ? n_tok : 1) + 64;
+}
+
+struct mm_job {
+    const lb_wt *w;
+    const lb_type_traits *tr, *vt;
+    const float *x;
+    int n_tok;
+    float *out;
+    uint8_t *q;
+    size_t q_row;
+};
+
+static void quantize_job(void *arg, int chunk, int n_chunks)
+{
+    struct mm_job *j = arg;
+    int t0, t1;
+    lb_split(j->n_tok, chunk, n_chunks, &t0, &t1);
+    for (int t = t0; t < t1; t++)
+        j->vt->from_float(j->x + (size_t)t * j->w->ne0, j->q + (size_t)t * j->q_row, j->w->ne0);
+}
+
+static void dot_job(void *arg, int chunk, int n_chunks)
+{
+    struct mm_job *j = arg;
+    const lb_wt *w = j->w;
+    int r0, r1;
+    lb_split((int)w->ne1, chunk, n_chunks, &r0, &r1);
+    const uint8_t *wrow = (const uint8_t *)w->data + (size_t)r0 * w->row_bytes;
+    /* Each weight row is read once and used for every activation row of the batch. */
+    for (int r = r0; r < r1; r++, wrow += w->row_bytes)
+        for (int t = 0; t < j->n_tok; t++)
+            j->tr->vec_dot((int)w->ne0, &j->out[(size_t)t * w->ne1 + r], wrow, j->q + (size_t)t * j->q_row);
+}
+
+void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf)
+{
+    const lb_type_traits *tr = lb_kernels(w->type);
+    struct mm_job j = {
+        .w = w, .tr = tr, .vt = lb_kernels(tr->vec_dot_type), .x = x, .n_tok = n_tok, .out = out,
+        .q = qbuf, .q_row = lb_type_row_bytes(tr->vec_dot_type, w->ne0),
+    };
+    int nt = lb_pool_size(pool);
+    if (tr->vec_dot_type == LB_TYPE_F32)
+        j.q = (uint8_t *)x;  /* already in the right format */
+    else
+        lb_pool_run_chunks(pool, quantize_job, &j, n_tok < nt ? n_tok : nt);
+    /* A few chunks per thread (at least 16 rows each) balance load when a thread is late. */
+    int64_t chunks = w->ne1 / 16 < 4 * nt ? w->ne1 / 16 : 4 * nt;
+    lb_pool_run_chunks(pool, dot_job, &j, chunks < 1 ? 1 : (int)chunks);
+}

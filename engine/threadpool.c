@@ -1,0 +1,172 @@
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPIN_ITERS 20000  /* pause loops (~0.1-1 ms) before a worker sleeps */
+
+struct worker {
+    lb_pool *pool;
+    int ith;
+    pthread_t tid;
+    bool started;
+};
+
+struct lb_pool {
+    int n;
+    struct worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* (job generation << 32) | next unclaimed chunk: claiming checks both in one CAS. */
+    _Atomic uint64_t state;
+    atomic_int done;       /* chunks finished of the current job */
+    atomic_int sleepers;
+    atomic_bool stop;
+    lb_pool_fn fn;
+    void *arg;
+    int n_chunks;
+};
+
+static _Thread_local int t_tid;
+
+int lb_pool_tid(void) { return t_tid; }
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks of job `gen` until none are left or the job changed. */
+static void work(lb_pool *p, uint32_t gen)
+{
+    for (;;) {
+        uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+        if ((uint32_t)(s >> 32) != gen)
+            return;
+        uint32_t c = (uint32_t)s;
+        if ((int)c >= p->n_chunks)
+            return;
+        if (!atomic_compare_exchange_weak_explicit(&p->state, &s, s + 1, memory_order_acq_rel, memory_order_relaxed))
+            continue;
+        /* The job cannot end before this chunk is done, so fn/arg are still this job's. */
+        p->fn(p->arg, (int)c, p->n_chunks);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
+static void *worker_main(void *vw)
+{
+    struct worker *w = vw;
+    lb_pool *p = w->pool;
+    t_tid = w->ith;
+    uint32_t seen = 0;
+    for (;;) {
+        int spins = 0;
+        uint32_t g;
+        while ((g = (uint32_t)(atomic_load(&p->state) >> 32)) == seen && !atomic_load(&p->stop)) {
+            if (++spins < SPIN_ITERS) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&p->mu);
+            atomic_fetch_add(&p->sleepers, 1);
+            while ((uint32_t)(atomic_load(&p->state) >> 32) == seen && !atomic_load(&p->stop))
+                pthread_cond_wait(&p->cv, &p->mu);
+            atomic_fetch_sub(&p->sleepers, 1);
+            pthread_mutex_unlock(&p->mu);
+            spins = 0;
+        }
+        if (atomic_load(&p->stop))
+            return NULL;
+        seen = g;
+        work(p, g);
+    }
+}
+
+int lb_pool_new(int n_threads, lb_pool **out, lb_err *err)
+{
+    *out = NULL;
+    if (n_threads < 1 || n_threads > 1024)
+        return lb_err_set(err, LB_EINVAL, "threads: %d not in 1..1024", n_threads);
+    lb_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return lb_err_set(err, LB_ENOMEM, "threads: no memory");
+    p->n = n_threads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->w = calloc((size_t)n_threads, sizeof *p->w);
+    if (!p->w) {
+        lb_pool_free(p);
+        return lb_err_set(err, LB_ENOMEM, "threads: no memory");
+    }
+    for (int i = 1; i < n_threads; i++) {
+        p->w[i].pool = p;
+        p->w[i].ith = i;
+        int rc = pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
+        if (rc) {
+            lb_pool_free(p);
+            return lb_err_set(err, LB_ENOMEM, "threads: pthread_create: %s", strerror(rc));
+        }
+        p->w[i].started = true;
+    }
+    *out = p;
+    return LB_OK;
+}
+
+void lb_pool_free(lb_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->stop, true);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; p->w && i < p->n; i++)
+        if (p->w[i].started)
+            pthread_join(p->w[i].tid, NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->w);
+    free(p);
+}
+
+int lb_pool_size(const lb_pool *p) { return p->n; }
+
+void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
+{
+    if (n_chunks <= 0)
+        return;
+    if (p->n == 1 || n_chunks == 1) {
+        for (int c = 0; c < n_chunks; c++)
+            fn(arg, c, n_chunks);
+        return;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    p->n_chunks = n_chunks;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
+    atomic_store(&p->state, (uint64_t)gen << 32);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    work(p, gen);
+    int spins = 0;
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < n_chunks) {
+        if (++spins < SPIN_ITERS)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+void lb_pool_run(lb_pool *p, lb_pool_fn fn, void *arg) { lb_pool_run_chunks(p, fn, arg, p->n); }
