@@ -132,6 +132,16 @@ assert all(c["usage"] is None for c in chunks[:-1])
 EOF
 ok_if chat_stream_sse_framing $? "$(head -c 300 <<<"$sse")"
 
+# Message content never becomes control tokens: "</s>" in a message stays text. The model has
+# no chat template, so the ChatML fallback renders the conversation as below.
+render='<|im_start|>user\na </s> b<|im_end|>\n<|im_start|>assistant\n'
+n_special=$(jget "$(body_of "$(req POST /tokenize "{\"content\": \"$render\", \"add_special\": true, \"parse_special\": true}")")" 'len(j["tokens"])')
+n_plain=$(jget "$(body_of "$(req POST /tokenize "{\"content\": \"$render\", \"add_special\": true, \"parse_special\": false}")")" 'len(j["tokens"])')
+r=$(req POST /v1/chat/completions '{"messages": [{"role": "user", "content": "a </s> b"}], "max_tokens": 1}')
+n_chat=$(jget "$(body_of "$r")" 'j["usage"]["prompt_tokens"]')
+[ -n "$n_special" ] && [ "$n_special" != "$n_plain" ] && [ "$n_chat" = "$n_plain" ]
+ok_if chat_content_cannot_inject_control_tokens $? "prompt tokens $n_chat, plain $n_plain, with specials $n_special"
+
 # --- bad input matrix ----------------------------------------------------------------------
 expect no_key_401 401 GET /v1/models "" ""
 expect wrong_key_401 401 GET /v1/models "" "sk-wrong"
