@@ -419,6 +419,7 @@ static void run(lb_api_call *call, bool chat)
     int max_tokens = g.p.max_tokens > 0 ? g.p.max_tokens : api->n_ctx;
     rc = lb_sched_submit(api->sched, g.prompt.v, g.prompt.n, max_tokens, g.smp, &g.req, &err);
     if (rc == LB_ELIMIT) {
+        lb_conn_add_header(call->conn, "Retry-After", "1");
         lb_api_error(call, 429, "rate_limit_exceeded", NULL, "rate_limit_exceeded",
                      "The server is busy (%s); retry later.", err.msg);
         goto out;

@@ -148,6 +148,9 @@ expect wrong_key_401 401 GET /v1/models "" "sk-wrong"
 expect unknown_v1_path_without_key_401 401 GET /v1/nothing "" ""
 expect unknown_path_404 404 GET /nothing
 expect wrong_method_405 405 GET /v1/chat/completions
+curl -sk -o /dev/null -D "$tmp/h401" "$base/v1/models"; curl -sk -o /dev/null -D "$tmp/h405" -H "Authorization: Bearer $KEY" "$base/v1/completions"
+grep -qi '^WWW-Authenticate: Bearer' "$tmp/h401" && grep -qi '^Allow: POST' "$tmp/h405"
+ok_if auth_and_allow_headers $? "$(cat "$tmp/h401" "$tmp/h405" | tr -d '\r' | head -20 | tr '\n' '|')"
 expect malformed_json_400 400 POST /v1/chat/completions '{"messages": [{"role": "user", "content": "x"}'
 expect body_not_object_400 400 POST /v1/completions '[1, 2]'
 expect wrong_types_400 400 POST /v1/chat/completions '{"messages": [{"role": "user", "content": "x"}], "temperature": "hot"}'
