@@ -472,8 +472,9 @@ static void run(lb_api_call *call, bool chat)
     lb_api_power_end(api, &g.pw, g.n_completion);
     call->tokens_out = g.n_completion;
     if (g.client_gone) {
-        if (!call->responded)
-            call->status = 499, call->responded = true;  /* nobody to answer: log it as nginx does */
+        /* Logged (and counted) as 499 like nginx does, also when a stream had begun with 200. */
+        call->status = 499;
+        call->responded = true;
         goto out;
     }
     if (!g.stopped_by_string) {
