@@ -214,10 +214,17 @@ static size_t format_head(lb_conn *c, int status, const char *content_type, bool
         framing[0] = 0;
     else
         snprintf(framing, sizeof framing, "Content-Length: %zu\r\n", len);
+    /* Keep-Alive tells clients (Node's agent among them) when an idle connection will be
+     * closed, so they do not send a request into a closing socket. */
+    char conn[64];
+    if (c->keep_alive)
+        snprintf(conn, sizeof conn, "keep-alive\r\nKeep-Alive: timeout=%d", c->srv->lim.idle_timeout_ms / 1000);
+    else
+        snprintf(conn, sizeof conn, "close");
     int n = snprintf(c->wbuf, c->wcap,
                      "HTTP/1.1 %d %s\r\nContent-Type: %.100s\r\n%sCache-Control: no-store\r\nConnection: %s\r\n%.*s\r\n",
                      status, reason_phrase(status), content_type ? content_type : "application/octet-stream",
-                     framing, c->keep_alive ? "keep-alive" : "close", (int)c->extra_len, c->extra);
+                     framing, conn, (int)c->extra_len, c->extra);
     c->extra_len = 0;
     return n > 0 && (size_t)n < c->wcap ? (size_t)n : 0;
 }
@@ -242,7 +249,13 @@ int lb_conn_respond(lb_conn *c, int status, const char *content_type, const char
         body = NULL;
     size_t h = format_head(c, status, content_type, false, len);
     size_t blen = body ? len : 0;
-    if (!h || !wbuf_reserve(c, h + blen)) {
+    if (!h) {
+        c->broken = true;
+        return LB_ENOMEM;
+    }
+    if (blen > 16384)  /* large bodies go out as they are, not copied */
+        return conn_send(c, c->wbuf, h) || conn_send(c, body, blen) ? LB_EIO : LB_OK;
+    if (!wbuf_reserve(c, h + blen)) {
         c->broken = true;
         return LB_ENOMEM;
     }
@@ -521,8 +534,12 @@ static void serve(lb_conn *c)
         snprintf(req->peer, sizeof req->peer, "%s", c->peer);
         s->handler(s->ud, c, req);
         if (!c->responded) {
-            LOG_ERR("server: handler sent no response to %s %s", req->method, req->path);
-            respond_error(c, 500, "internal error: no response", false);
+            if (lb_conn_peer_gone(c)) {
+                c->broken = true;  /* the handler gave up on a client that left: nobody to tell */
+            } else {
+                LOG_ERR("server: handler sent no response to %s %s", req->method, req->path);
+                respond_error(c, 500, "internal error: no response", false);
+            }
         }
         if (c->streaming && !c->stream_ended) {
             c->keep_alive = false;  /* the handler gave up mid-stream */

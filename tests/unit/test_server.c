@@ -23,6 +23,7 @@
 
 static atomic_int g_stream_result;   /* 0 running, 1 saw the client leave, 2 never noticed */
 static atomic_int g_stream_writes;
+static atomic_int g_big_result;      /* 0 running, 1 sent, -1 failed */
 
 static void handler(void *ud, lb_conn *c, const lb_http_req *req)
 {
@@ -33,6 +34,10 @@ static void handler(void *ud, lb_conn *c, const lb_http_req *req)
         char n[32];
         snprintf(n, sizeof n, "%zu", req->body_len);
         lb_conn_add_header(c, "X-Body-Len", n);
+        /* header injection is refused */
+        if (lb_conn_add_header(c, "X-Evil", "a\r\nSet-Cookie: x") != LB_EINVAL ||
+            lb_conn_add_header(c, "X:Evil", "a") != LB_EINVAL)
+            lb_conn_add_header(c, "X-Injection", "accepted");
         lb_conn_respond(c, 200, "application/octet-stream", req->body, req->body_len);
     } else if (strcmp(req->path, "/peer") == 0) {
         /* the client's address and port: equal across requests on one connection */
@@ -67,6 +72,13 @@ static void handler(void *ud, lb_conn *c, const lb_http_req *req)
         }
         atomic_store(&g_stream_result, 2);
         lb_conn_stream_end(c);
+    } else if (strcmp(req->path, "/big") == 0) {
+        /* more than the socket buffers hold: a client that does not read stalls this */
+        size_t n = 32u << 20;
+        char *big = malloc(n);
+        memset(big, 'x', n);
+        atomic_store(&g_big_result, lb_conn_respond(c, 200, "application/octet-stream", big, n) < 0 ? -1 : 1);
+        free(big);
     } else if (strcmp(req->path, "/forget") == 0) {
         /* no response at all: the server must answer 500 */
     } else {
@@ -355,6 +367,8 @@ TEST(keepalive_headers_query_and_missing_response)
     CHECK_EQ(status_of(buf), 200);
     CHECK_STR(body_of(buf), "abc");
     CHECK(strstr(buf, "X-Body-Len: 3\r\n") != NULL);
+    CHECK(strstr(buf, "Keep-Alive: timeout=3\r\n") != NULL);
+    CHECK(strstr(buf, "X-Injection") == NULL && strstr(buf, "Set-Cookie") == NULL);
     const char *r3 = "GET /forget HTTP/1.1\r\nHost: x\r\n\r\n";
     CHECK(cli_write(&c, r3, strlen(r3)));
     cli_response(&c, buf, sizeof buf, &closed);
@@ -682,4 +696,44 @@ TEST(bad_listen_addresses)
     }
     cfg.listen = "999.1.1.1:80";
     CHECK(lb_server_new(&cfg, &s, &err) != LB_OK);
+}
+
+TEST(client_that_stops_reading_is_dropped_after_write_timeout)
+{
+    fixture f;
+    if (!start(&f, 16))
+        return;
+    atomic_store(&g_big_result, 0);
+    client c;
+    CHECK_EQ(cli_open(&c, f.port), 0);
+    CHECK(cli_write(&c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 31));
+    /* never read: the server's write must give up (write timeout 2 s) */
+    long long t0 = ms_now();
+    while (atomic_load(&g_big_result) == 0 && ms_now() - t0 < 15000)
+        nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+    CHECK_MSG(atomic_load(&g_big_result) == -1, "result %d after %lld ms", atomic_load(&g_big_result), ms_now() - t0);
+    cli_close(&c, false);
+    stop(&f);
+}
+
+TEST(only_modern_tls)
+{
+    fixture f;
+    if (!start(&f, 16))
+        return;
+    char cmd[512], out[256];
+    const struct { const char *args; bool ok; } cases[] = {
+        { "--tls-max 1.1", false },
+        { "--tlsv1.3", false },
+        { "--tls-max 1.2 --ciphers AES128-SHA", false },
+        { "--tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA", false },
+        { "--tls-max 1.2 --ciphers ECDHE-ECDSA-CHACHA20-POLY1305", true },
+        { "--tls-max 1.2 --ciphers ECDHE-ECDSA-AES256-GCM-SHA384", true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(cmd, sizeof cmd, "curl -sk --max-time 10 %s https://127.0.0.1:%d/hello 2>/dev/null", cases[i].args, f.port);
+        int rc = run_cmd(cmd, out, sizeof out);
+        CHECK_MSG((rc == 0 && strcmp(out, "hello") == 0) == cases[i].ok, "curl %s: rc %d out '%s'", cases[i].args, rc, out);
+    }
+    stop(&f);
 }
