@@ -289,7 +289,7 @@ static int prepare_service(void)
         if (rc)
             LOG_WARN("%s; running without hugepages", err.msg);
         else {
-            LOG_INFO("hugepages: %ld pages of %zu MiB reserved", got, hp->page_size >> 20);
+            LOG_DEBUG("hugepages: %ld pages of %zu MiB reserved", got, hp->page_size >> 20);
             if (got > 0)
                 huge = hp->page_size == LB_HUGEPAGE_1G ? mount_hugetlbfs_1g() : "/dev/hugepages";
         }

@@ -52,3 +52,6 @@ $(OUT)/e2e/stub_llmboxd: tests/e2e/stub_llmboxd.c
 # Boot time in QEMU to first /health and first token; writes its section of bench/RESULTS.md.
 bench-boot: $(INITRAMFS)
 	bench/boot.sh
+
+# The cpio writer and module selection, checked with GNU cpio (fast; no QEMU).
+LATE_TEST_SUITES += rootfs/test_mkinitramfs.sh

@@ -27,7 +27,7 @@ vm_boot() {
     -serial "file:$VM_DIR/console.log" \
     -chardev "pipe,id=hook,path=$VM_DIR/hook" -serial chardev:hook \
     "${drive[@]}" \
-    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VM_PORT-:443" -device virtio-net-pci,netdev=n0 \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$VM_PORT-:443" -device virtio-net-pci,netdev=n0,romfile= \
     -device virtio-rng-pci </dev/null >"$VM_DIR/qemu.log" 2>&1 &
   VM_PID=$!
   # keep the hook's output side drained so the guest never blocks on it
