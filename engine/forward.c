@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu_features.h"
+#include "kern_simd.h"
 #include "kernels.h"
 #include "matmul.h"
 #include "model.h"
@@ -205,12 +206,13 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
     lb_f16 *acc = c->acc16 + (size_t)lb_pool_tid() * hd;
     const float scale = 1.0f / sqrtf((float)hd);
     lb_vec_dot_fn dot16 = lb_kernels(LB_TYPE_F16)->vec_dot;
+    lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
     int w0, w1;
     lb_split(j->n * hp->n_head, chunk, n_chunks, &w0, &w1);
     for (int w = w0; w < w1; w++) {
         int i = w / hp->n_head, h = w % hp->n_head, kvh = h / group;
         int s = j->seq ? j->seq[i] : 0, p = j->pos[i];
-        lb_quantize_row_f16(c->q + (size_t)i * c->Q + (size_t)h * hd, q16, hd);
+        to16(c->q + (size_t)i * c->Q + (size_t)h * hd, q16, hd);
         const lb_f16 *kc = c->k_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         const lb_f16 *vc = c->v_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         float M = -INFINITY, S = 0.0f;
@@ -260,6 +262,7 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
     lb_model *m = c->m;
     const lb_hparams *hp = &m->hp;
     const lb_type_traits *et = lb_kernels(m->tok_embd.type);
+    lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
     for (int i = 0; i < n; i++) {
         et->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[i] * m->tok_embd.row_bytes,
                      c->x + (size_t)i * c->E, c->E);
@@ -280,8 +283,8 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
             rope_apply(c->q + (size_t)i * c->Q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
             rope_apply(c->k + (size_t)i * c->KV, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
             size_t at = kv_index(c, l, seq ? seq[i] : 0, pos[i]);
-            lb_quantize_row_f16(c->k + (size_t)i * c->KV, c->k_cache + at, c->KV);
-            lb_quantize_row_f16(c->v + (size_t)i * c->KV, c->v_cache + at, c->KV);
+            to16(c->k + (size_t)i * c->KV, c->k_cache + at, c->KV);
+            to16(c->v + (size_t)i * c->KV, c->v_cache + at, c->KV);
         }
         struct attn_job aj = { c, l, n, pos, seq };
         int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);

@@ -5,6 +5,7 @@
 
 #include "ggml_type.h"
 #include "kernels.h"
+#include "quant.h"
 
 #define FILL(t, isa)                                                  \
     do {                                                              \
@@ -14,6 +15,10 @@
         (t)->vec_dot_q8_0_q8_0 = lb_kern_##isa##_vec_dot_q8_0_q8_0;   \
         (t)->vec_dot_q4_K_q8_K = lb_kern_##isa##_vec_dot_q4_K_q8_K;   \
         (t)->vec_dot_q6_K_q8_K = lb_kern_##isa##_vec_dot_q6_K_q8_K;   \
+        (t)->vec_dot_f16 = lb_kern_##isa##_vec_dot_f16;               \
+        (t)->quantize_row_f16 = lb_kern_##isa##_quantize_row_f16;     \
+        (t)->dequantize_row_f16 = lb_kern_##isa##_dequantize_row_f16; \
+        (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -24,7 +29,10 @@ void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
     case LB_ISA_AVX2: FILL(out, avx2); break;
     case LB_ISA_AVXVNNI: FILL(out, avxvnni); break;
     case LB_ISA_AVX512:
-    case LB_ISA_AMX: FILL(out, avx512); break;
+    case LB_ISA_AMX:
+        FILL(out, avx512);
+        out->vec_dot_q4_0_q8_0 = lb_kern_zmm_avx512_vec_dot_q4_0_q8_0;
+        break;
     default: out->isa = LB_ISA_SCALAR; break;
     }
 }
@@ -42,5 +50,29 @@ const char *lb_kernels_install_simd(struct lb_type_traits *t)
     t[LB_TYPE_Q6_K].vec_dot = k.vec_dot_q6_K_q8_K;
     t[LB_TYPE_Q8_0].from_float = k.quantize_row_q8_0;
     t[LB_TYPE_Q8_K].from_float = k.quantize_row_q8_K;
+    t[LB_TYPE_F16].vec_dot = k.vec_dot_f16;
+    t[LB_TYPE_F16].from_float = k.quantize_row_f16;
+    t[LB_TYPE_F16].to_float = k.dequantize_row_f16;
     return lb_isa_name(isa);
+}
+
+static void axpy_f16_scalar(int n, float a, const void *vx, float *y)
+{
+    const lb_f16 *x = vx;
+    for (int i = 0; i < n; i++)
+        y[i] += a * lb_f16_to_f32(x[i]);
+}
+
+static lb_axpy_fn g_axpy;
+
+void lb_axpy_f16(int n, float a, const void *x, float *y)
+{
+    lb_axpy_fn f = __atomic_load_n(&g_axpy, __ATOMIC_ACQUIRE);
+    if (!f) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lb_cpu_isa(), &k);
+        f = k.axpy_f16 ? k.axpy_f16 : axpy_f16_scalar;
+        __atomic_store_n(&g_axpy, f, __ATOMIC_RELEASE);
+    }
+    f(n, a, x, y);
 }

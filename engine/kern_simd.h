@@ -12,12 +12,22 @@
 
 typedef void (*lb_vec_dot_fn)(int n, float *s, const void *vx, const void *vy);
 typedef void (*lb_quantize_row_fn)(const float *x, void *y, int64_t n);
+typedef void (*lb_dequantize_row_fn)(const void *x, float *y, int64_t n);
+typedef void (*lb_axpy_fn)(int n, float a, const void *x, float *y);
 
 typedef struct lb_simd_kernels {
     lb_isa isa; /* level these kernels were compiled for (SCALAR: none, use the reference) */
     lb_quantize_row_fn quantize_row_q8_0, quantize_row_q8_K;
     lb_vec_dot_fn vec_dot_q4_0_q8_0, vec_dot_q8_0_q8_0, vec_dot_q4_K_q8_K, vec_dot_q6_K_q8_K;
+    lb_vec_dot_fn vec_dot_f16;
+    lb_quantize_row_fn quantize_row_f16;
+    lb_dequantize_row_fn dequantize_row_f16;
+    lb_axpy_fn axpy_f16;
 } lb_simd_kernels;
+
+/* y += a * x for an F16 row x, at the current level (scalar when no F16C): attention's
+ * value accumulation. Selected once, like the dispatch table. */
+void lb_axpy_f16(int n, float a, const void *x, float *y);
 
 /* Kernels for exactly `isa` (AVX2, AVXVNNI, AVX512; AMX uses the AVX512 vector kernels) —
  * for tests comparing each level against scalar. Entries are NULL for SCALAR. The caller must
@@ -35,10 +45,15 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy); \
     void lb_kern_##isa##_vec_dot_q8_0_q8_0(int n, float *s, const void *vx, const void *vy); \
     void lb_kern_##isa##_vec_dot_q4_K_q8_K(int n, float *s, const void *vx, const void *vy); \
-    void lb_kern_##isa##_vec_dot_q6_K_q8_K(int n, float *s, const void *vx, const void *vy);
+    void lb_kern_##isa##_vec_dot_q6_K_q8_K(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_f16(int n, float *s, const void *vx, const void *vy);       \
+    void lb_kern_##isa##_quantize_row_f16(const float *x, void *y, int64_t n);              \
+    void lb_kern_##isa##_dequantize_row_f16(const void *x, float *y, int64_t n);            \
+    void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)
 #undef LB_DECL_KERNELS
+void lb_kern_zmm_avx512_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy);
 
 #endif

@@ -182,25 +182,45 @@ void KERN(vec_dot_q8_0_q8_0)(int n, float *s, const void *vx, const void *vy)
     *s = k_hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+/* 6-bit scales and mins of a Q4_K/Q5_K block as two 8-byte groups, with 32-bit masks. */
+static inline void k_k4_scales(const uint8_t *q, uint32_t out[4])
+{
+    const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    out[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4); /* mins 4..7 */
+    out[2] = u[1] & m1;                                      /* mins 0..3 */
+    out[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);        /* scales 4..7 */
+    out[0] = u[0] & m1;                                      /* scales 0..3 */
+}
+
 void KERN(vec_dot_q4_K_q8_K)(int n, float *s, const void *vx, const void *vy)
 {
     const lbs_q4_K *x = vx;
     const lbs_q8_K *y = vy;
     const __m256i lowmask = _mm256_set1_epi8(0x0f);
-    __m256 acc = _mm256_setzero_ps();
-    float accm = 0.0f;
+    /* pshufb patterns broadcasting 16-bit scale 2j (and 2j+1) to all lanes */
+    static const uint8_t shuf[8][32] __attribute__((aligned(32))) = {
+#define S(k) { 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, \
+               2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1, 2*k, 2*k+1 }
+        S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7)
+#undef S
+    };
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int i = 0; i < n / LBS_QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        lbs_k4_scales(x[i].scales, sc, mn);
+        uint32_t u[4];
+        k_k4_scales(x[i].scales, u);
+        __m256i sm = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
         const float d = y[i].d * k_h2f(x[i].d);
         const float dmin = y[i].d * k_h2f(x[i].dmin);
-        /* mins: sum over sub-blocks of m_j * (bsums[2j] + bsums[2j+1]) */
+        /* mins: sum over sub-blocks of m_j * (bsums[2j] + bsums[2j+1]), kept in lanes */
         __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
-        __m128i m8 = _mm_loadl_epi64((const __m128i *)mn);
-        __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)); /* each min twice */
-        int msum = k_hsum8i(_mm256_madd_epi16(bs, m16));
-        accm += dmin * (float)msum;
+        __m128i mins = _mm256_extracti128_si256(sm, 1);
+        __m256i m16 = _mm256_set_m128i(_mm_unpackhi_epi16(mins, mins), _mm_unpacklo_epi16(mins, mins));
+        accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, m16)), _mm256_set1_ps(dmin), accm);
 
+        __m128i sc128 = _mm256_castsi256_si128(sm);
+        __m256i scales = _mm256_set_m128i(sc128, sc128);
         __m256i sumi = _mm256_setzero_si256();
         const uint8_t *q = x[i].qs;
         const int8_t *a = y[i].qs;
@@ -210,12 +230,12 @@ void KERN(vec_dot_q4_K_q8_K)(int n, float *s, const void *vx, const void *vy)
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), lowmask);
             __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
             __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
-            sumi = DPWSSD(sumi, plo, _mm256_set1_epi16(sc[2 * j]));
-            sumi = DPWSSD(sumi, phi, _mm256_set1_epi16(sc[2 * j + 1]));
+            sumi = DPWSSD(sumi, plo, _mm256_shuffle_epi8(scales, _mm256_load_si256((const __m256i *)shuf[2 * j])));
+            sumi = DPWSSD(sumi, phi, _mm256_shuffle_epi8(scales, _mm256_load_si256((const __m256i *)shuf[2 * j + 1])));
         }
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
     }
-    *s = k_hsum8(acc) - accm;
+    *s = k_hsum8(acc) - k_hsum8(accm);
 }
 
 void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
@@ -255,4 +275,60 @@ void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
     }
     *s = k_hsum8(acc);
+}
+
+/* ---- F16 rows (attention K/V cache, F16 weights) ---- */
+
+void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy)
+{
+    const uint16_t *x = vx, *y = vy;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), acc1);
+    }
+    for (; i + 8 <= n; i += 8)
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc0);
+    float sum = k_hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++)
+        sum += k_h2f(x[i]) * k_h2f(y[i]);
+    *s = sum;
+}
+
+/* Round to nearest even, as the scalar conversion (NaN payloads aside). */
+void KERN(quantize_row_f16)(const float *x, void *vy, int64_t n)
+{
+    uint16_t *y = vy;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++)
+        y[i] = k_f2h(x[i]);
+}
+
+void KERN(dequantize_row_f16)(const void *vx, float *y, int64_t n)
+{
+    const uint16_t *x = vx;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    for (; i < n; i++)
+        y[i] = k_h2f(x[i]);
+}
+
+/* y += a * x (x in F16): the value-weighted sum of attention. */
+void KERN(axpy_f16)(int n, float a, const void *vx, float *y)
+{
+    const uint16_t *x = vx;
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                                                _mm256_loadu_ps(y + i)));
+    for (; i < n; i++)
+        y[i] += a * k_h2f(x[i]);
 }

@@ -63,7 +63,10 @@ void lb_server_free(lb_server *s);
 const char *lb_server_fingerprint(const lb_server *s);
 int lb_server_port(const lb_server *s);  /* the bound port (useful with port 0 in tests) */
 
-/* Responses, called from the handler. Every request gets exactly one response. */
+/* Responses, called from the handler. Every request gets exactly one response.
+ * Extra response header for the response about to be sent (e.g. WWW-Authenticate,
+ * Retry-After); LB_EINVAL if it contains CR/LF or the headers exceed 1 KiB. */
+int lb_conn_add_header(lb_conn *c, const char *name, const char *value);
 int lb_conn_respond(lb_conn *c, int status, const char *content_type, const char *body, size_t len);
 /* Streaming (SSE): headers now, then any number of writes. A write returns a negative value
  * once the client is gone; the handler should then stop and release its resources. */

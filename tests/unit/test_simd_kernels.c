@@ -306,3 +306,58 @@ TEST(simd_vec_dot_k_quants)
         }
     }
 }
+
+TEST(simd_f16_rows)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { M = 1027 }; /* not a multiple of 8 or 16: tails */
+    static float x[M], y[M], got[M], ref[M];
+    static uint16_t hx[M], hy[M], href[M], hgot[M];
+    const lb_type_traits *sc = lb_kernels_scalar(LB_TYPE_F16);
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int rep = 0; rep < 3; rep++) {
+            fill_floats(x, M, rep);
+            fill_floats(y, M, (rep + 1) % 3);
+            x[5] = 1.0f + ldexpf(1, -11); /* a rounding tie */
+            x[6] = 70000.0f;              /* overflows to inf */
+            x[7] = ldexpf(3, -25);        /* subnormal tie */
+            sc->from_float(x, href, M);
+            k.quantize_row_f16(x, hgot, M);
+            CHECK_MSG(memcmp(href, hgot, sizeof href) == 0, "%s f16 quantize differs", lb_isa_name(lv[l]));
+            sc->to_float(href, ref, M);
+            k.dequantize_row_f16(href, got, M);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s f16 dequantize differs", lb_isa_name(lv[l]));
+            x[6] = 3.0f;
+            sc->from_float(x, hx, M);
+            sc->from_float(y, hy, M);
+            for (int n = 1; n <= M; n += (n < 40 ? 1 : 331)) {
+                float r, g, mag = 0;
+                for (int i = 0; i < n; i++)
+                    mag += fabsf(h2f(hx[i]) * h2f(hy[i]));
+                sc->vec_dot(n, &r, hx, hy);
+                k.vec_dot_f16(n, &g, hx, hy);
+                CHECK_MSG(fabsf(g - r) <= 1e-5f * mag + 1e-6f, "%s f16 dot n=%d: %g vs %g", lb_isa_name(lv[l]), n, g, r);
+            }
+            for (int i = 0; i < M; i++)
+                ref[i] = got[i] = y[i];
+            for (int i = 0; i < M; i++)
+                ref[i] += 0.37f * h2f(hx[i]);
+            k.axpy_f16(M, 0.37f, hx, got);
+            int bad = 0;
+            for (int i = 0; i < M; i++)
+                bad += fabsf(ref[i] - got[i]) > 1e-6f * (fabsf(ref[i]) + 1.0f);
+            CHECK_MSG(bad == 0, "%s axpy_f16: %d elements differ", lb_isa_name(lv[l]), bad);
+        }
+    }
+    /* the dispatched entry point agrees too */
+    for (int i = 0; i < M; i++)
+        ref[i] = got[i] = 0.5f;
+    for (int i = 0; i < M; i++)
+        ref[i] += -1.25f * h2f(hx[i]);
+    lb_axpy_f16(M, -1.25f, hx, got);
+    for (int i = 0; i < M; i++)
+        CHECK_NEAR(got[i], ref[i], 1e-6 * (fabs(ref[i]) + 1.0));
+}

@@ -1,0 +1,150 @@
+/* Prompt-processing matmul microbenchmark, one thread: for weight types Q4_0/Q8_0/Q4_K and
+ * the 1B model's matmul shapes, times (a) the vec_dot path (activations quantized once, one
+ * dot per row and token), (b) the AMX tile GEMM, (c) OpenBLAS cblas_sgemm on weights
+ * dequantized per call (what a BLAS path costs: weights stay quantized in memory).
+ *   gemm_bench [-n TOKENS] [-r REPS]  -> one JSON line per (type, shape, method), GFLOP/s */
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu_features.h"
+#include "gemm.h"
+#include "ggml_type.h"
+#include "kernels.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+
+/* Random blocks with small positive fp16 scales at the start of each block (Q4_0/Q8_0: d;
+ * Q4_K: d, dmin). */
+static void fill(uint32_t type, uint8_t *w, size_t bytes)
+{
+    for (size_t i = 0; i < bytes; i++)
+        w[i] = (uint8_t)rnd();
+    size_t bb = lb_type_block_bytes(type);
+    for (size_t off = 0; off + bb <= bytes; off += bb) {
+        uint16_t h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
+        memcpy(w + off, &h, 2);
+        if (type == LB_TYPE_Q4_K)
+            memcpy(w + off + 2, &h, 2);
+    }
+}
+
+static void *xalloc(size_t n)
+{
+    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    if (!p) {
+        fprintf(stderr, "gemm_bench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+int main(int argc, char **argv)
+{
+    int n_tok = 128, reps = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "-n"))
+            n_tok = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-r"))
+            reps = atoi(argv[i + 1]);
+    }
+    if (n_tok < 1 || n_tok > 4096 || reps < 1)
+        return 2;
+    const char *isa = lb_kernels_init();
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
+    const int shapes[][2] = { { 2048, 2048 }, { 8192, 2048 }, { 2048, 8192 } }; /* rows, k */
+    for (size_t ti = 0; ti < 3; ti++) {
+        uint32_t type = types[ti];
+        const lb_type_traits *tr = lb_kernels(type), *at = lb_kernels(tr->vec_dot_type);
+        for (size_t si = 0; si < 3; si++) {
+            int rows = shapes[si][0], k = shapes[si][1];
+            size_t rb = lb_type_row_bytes(type, k), arb = lb_type_row_bytes(tr->vec_dot_type, k);
+            uint8_t *w = xalloc(rb * rows);
+            float *x = xalloc(sizeof(float) * k * n_tok), *y = xalloc(sizeof(float) * rows * n_tok);
+            uint8_t *xq = xalloc(arb * n_tok);
+            fill(type, w, rb * rows);
+            for (int i = 0; i < k * n_tok; i++)
+                x[i] = (float)((int)(rnd() % 2001) - 1000) / 500.0f;
+            double flop = 2.0 * rows * k * n_tok;
+
+            /* (a) vec_dot */
+            double best = 1e30;
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                for (int t = 0; t < n_tok; t++)
+                    at->from_float(x + (size_t)t * k, xq + t * arb, k);
+                for (int row = 0; row < rows; row++)
+                    for (int t = 0; t < n_tok; t++)
+                        tr->vec_dot(k, &y[(size_t)t * rows + row], w + row * rb, xq + t * arb);
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+            }
+            printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"vec_dot_%s\",\"gflops\":%.1f}\n",
+                   lb_type_name(type), rows, k, n_tok, isa, flop / best / 1e9);
+
+            /* (b) AMX */
+            if (lb_gemm_amx_usable(type, k)) {
+                void *am = xalloc(lb_gemm_acts_bytes(n_tok, k)), *scr = xalloc(lb_gemm_scratch_bytes(k));
+                lb_gemm_acts a;
+                best = 1e30;
+                for (int r = 0; r < reps; r++) {
+                    double t0 = now();
+                    lb_gemm_acts_init(&a, am, type, n_tok, k);
+                    lb_gemm_acts_quantize(&a, x, k, 0, n_tok, scr);
+                    lb_gemm_rows(&a, w, rb, rows, 0, rows, y, rows, scr);
+                    double dt = now() - t0;
+                    best = dt < best ? dt : best;
+                }
+                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"amx\",\"gflops\":%.1f}\n",
+                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                free(am);
+                free(scr);
+            }
+
+            /* (c) OpenBLAS on dequantized weights, 64-row tiles so the tile stays in cache */
+            {
+                enum { TR = 64 };
+                float *wt = xalloc(sizeof(float) * TR * k);
+                best = 1e30;
+                for (int r = 0; r < reps; r++) {
+                    double t0 = now();
+                    for (int r0 = 0; r0 < rows; r0 += TR) {
+                        for (int i = 0; i < TR; i++)
+                            tr->to_float(w + (size_t)(r0 + i) * rb, wt + (size_t)i * k, k);
+                        /* y[t][r0..r0+TR) = x[t] . wt[i] */
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_tok, TR, k, 1.0f, x, k, wt, k, 0.0f,
+                                    y + r0, rows);
+                    }
+                    double dt = now() - t0;
+                    best = dt < best ? dt : best;
+                }
+                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"openblas_sgemm\",\"gflops\":%.1f}\n",
+                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                free(wt);
+            }
+            fflush(stdout);
+            free(w);
+            free(x);
+            free(y);
+            free(xq);
+        }
+    }
+    return 0;
+}
