@@ -361,3 +361,27 @@ TEST(simd_f16_rows)
     for (int i = 0; i < M; i++)
         CHECK_NEAR(got[i], ref[i], 1e-6 * (fabs(ref[i]) + 1.0));
 }
+
+TEST(simd_q4_0_zmm_variant)
+{
+    if (lb_cpu_caps_get()->best < LB_ISA_AVX512)
+        SKIP("no AVX-512 VNNI on this CPU");
+    static float x[N];
+    static lbs_q4_0 w4[N / 32];
+    static lbs_q8_0 a[N / 32];
+    lb_isa lv[1] = { LB_ISA_AVX512 };
+    int l = 0;
+    for (int rep = 0; rep < 12; rep++) {
+        int n = 32 * (1 + rep % 7) + (rep >= 7 ? N - 32 * 8 : 0); /* 1..7 blocks: every tail */
+        fill_floats(x, n, rep % 3);
+        lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, a, n);
+        fill_bytes(w4, sizeof w4);
+        for (int b = 0; b < n / 32; b++)
+            w4[b].d = rnd_scale();
+        float mag, ref, got;
+        (void)ref_dot_q4_0(n, w4, a, &mag);
+        lb_kernels_scalar(LB_TYPE_Q4_0)->vec_dot(n, &ref, w4, a);
+        lb_kern_zmm_avx512_vec_dot_q4_0_q8_0(n, &got, w4, a);
+        CHECK_DOT("q4_0 zmm", got, ref, mag);
+    }
+}
