@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cpufreq.h"
 #include "cpuidle.h"
 #include "hugepages.h"
@@ -12,8 +13,6 @@
 #include "power_policy.h"
 #include "rapl.h"
 #include "sysfs.h"
-
-int lb_cli_power(int argc, char **argv);
 
 static void usage(FILE *f)
 {

@@ -1,6 +1,7 @@
 #include "matmul.h"
 
 #include "kernels.h"
+#include "matmul_fast.h"
 
 size_t lb_matmul_qbuf_size(int64_t max_ne0, int n_tok)
 {
@@ -42,6 +43,13 @@ static void dot_job(void *arg, int chunk, int n_chunks)
 
 void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf)
 {
+    /* Prompt batches: AMX tiles when the CPU has them (activations need less room there
+     * than the q8 rows below, so qbuf is large enough). */
+    if (lb_matmul_amx(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
+        return;
+    /* Generation: 4-row GEMV kernels sharing each activation block (Q4_0, Q8_0). */
+    if (lb_matmul_gemv(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
+        return;
     const lb_type_traits *tr = lb_kernels(w->type);
     struct mm_job j = {
         .w = w, .tr = tr, .vt = lb_kernels(tr->vec_dot_type), .x = x, .n_tok = n_tok, .out = out,

@@ -243,15 +243,20 @@ static void fill_info(lb_model *m, const char *path)
     in->hugepage_bytes = m->mem.hugepage_bytes;
 }
 
-/* Copies the data section into the weights memory and drops the file's pages from our map. */
-static int load_weights(lb_model *m, const lb_load_opts *opts, lb_err *err)
+/* Copies the data section into the weights memory and drops the file's pages from our map.
+ * A hugetlbfs file from an earlier start already holds them: nothing is read then. */
+static int load_weights(lb_model *m, const char *path, const lb_load_opts *opts, lb_err *err)
 {
     uint64_t size = lb_gguf_data_size(m->g);
-    int rc = lb_weights_alloc((size_t)size, opts, &m->mem, err);
+    int rc = lb_weights_alloc_for(path, (size_t)size, opts, &m->mem, err);
     if (rc)
         return rc;
     const uint8_t *src = (const uint8_t *)lb_gguf_base(m->g) + lb_gguf_data_offset(m->g);
-    memcpy(m->mem.ptr, src, (size_t)size);
+    if (!m->mem.reused) {
+        memcpy(m->mem.ptr, src, (size_t)size);
+        if ((rc = lb_weights_commit(&m->mem, err)))
+            return rc;
+    }
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t a = ((uintptr_t)src + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
     uintptr_t e = (uintptr_t)src + size;
@@ -276,7 +281,7 @@ int lb_model_load(const char *path, const lb_load_opts *opts, lb_model **out, lb
     if (rc)
         goto out;
     if (!m->vocab_only) {
-        if ((rc = read_hparams(m, err)) || (rc = load_weights(m, opts, err)) || (rc = bind_tensors(m, err)))
+        if ((rc = read_hparams(m, err)) || (rc = load_weights(m, path, opts, err)) || (rc = bind_tensors(m, err)))
             goto out;
     } else {
         const char *arch;

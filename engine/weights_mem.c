@@ -51,9 +51,43 @@ int lb_weights_alloc(size_t len, const lb_load_opts *opts, lb_weights_mem *out, 
     return LB_OK;
 }
 
+int lb_weights_alloc_for(const char *model_path, size_t len, const lb_load_opts *opts, lb_weights_mem *out,
+                         lb_err *err)
+{
+    if (opts && opts->hugetlb_dir && opts->hugepages != 0 && len > 0) {
+        lb_err e = { 0 };
+        memset(out, 0, sizeof *out);
+        if (lb_weights_cache_open(opts->hugetlb_dir, model_path, len, &out->cache, &e) == LB_OK) {
+            out->cached = true;
+            out->reused = out->cache.reused;
+            out->ptr = out->cache.addr;
+            out->len = len;
+            out->map_len = out->cache.map_len;
+            out->hugepage_bytes = out->cache.on_hugetlbfs ? out->cache.map_len : 0;
+            snprintf(out->kind, sizeof out->kind, "%s", out->cache.on_hugetlbfs ? "hugetlbfs" : "file");
+            return LB_OK;
+        }
+        if (opts->hugepages == 1)
+            return lb_err_set(err, LB_ENOMEM, "weights: %s", e.msg);
+        /* Anonymous memory then, locked so it stays resident like hugetlbfs pages would. */
+        LOG_WARN("weights: no hugetlbfs file (%s); falling back to transparent hugepages + mlock", e.msg);
+        lb_load_opts fallback = *opts;
+        fallback.mlock = true;
+        return lb_weights_alloc(len, &fallback, out, err);
+    }
+    return lb_weights_alloc(len, opts, out, err);
+}
+
+int lb_weights_commit(lb_weights_mem *m, lb_err *err)
+{
+    return m->cached ? lb_weights_cache_commit(&m->cache, err) : LB_OK;
+}
+
 void lb_weights_free(lb_weights_mem *m)
 {
-    if (m->ptr)
+    if (m->cached)
+        lb_weights_cache_unmap(&m->cache);  /* the file stays for the next start */
+    else if (m->ptr)
         munmap(m->ptr, m->map_len);
     memset(m, 0, sizeof *m);
 }

@@ -51,6 +51,7 @@ static struct {
     int hook_fd;
     char hook_buf[128];
     size_t hook_len;
+    char fatal[320];
 } g = {.dhcp_fd = -1, .hook_fd = -1};
 
 static int64_t now_ms(void)
@@ -75,6 +76,7 @@ static void report_setting(void *ud, const char *source, const char *key, const 
 /* Shown in a box so it stands out among boot messages on a serial console or screen. */
 static void fatal_banner(const char *what, const char *why)
 {
+    snprintf(g.fatal, sizeof g.fatal, "%s: %s", what, why);
     LOG_ERR("==============================================================");
     LOG_ERR("llmbox cannot serve: %s", what);
     LOG_ERR("reason: %s", why);
@@ -287,7 +289,7 @@ static int prepare_service(void)
         if (rc)
             LOG_WARN("%s; running without hugepages", err.msg);
         else {
-            LOG_INFO("hugepages: %ld pages of %zu MiB reserved", got, hp->page_size >> 20);
+            LOG_DEBUG("hugepages: %ld pages of %zu MiB reserved", got, hp->page_size >> 20);
             if (got > 0)
                 huge = hp->page_size == LB_HUGEPAGE_1G ? mount_hugetlbfs_1g() : "/dev/hugepages";
         }
@@ -317,7 +319,8 @@ static void open_test_hook(void)
     LOG_WARN("TEST MODE: accepting test commands on %s (never enable in production)", TEST_HOOK_TTY);
 }
 
-/* Test-only commands, one per line: "kill-service" sends SIGKILL to the service. */
+/* Test-only commands, one per line: "kill-service" sends SIGKILL to the service; "status"
+ * proves PID 1 is alive and says whether the service runs. */
 static void test_hook_input(void)
 {
     char buf[64];
@@ -336,6 +339,11 @@ static void test_hook_input(void)
                 kill(g.svc.pid, SIGKILL);
             } else
                 LOG_WARN("test hook: %s is not running", g.svc.name);
+        } else if (strcmp(g.hook_buf, "status") == 0) {
+            LOG_WARN("test hook: init alive (pid %d); %s %s%s%s%s%s", (int)getpid(), g.svc.name,
+                     g.svc.pid ? "running" : g.svc.given_up ? "down (gave up)" : "down",
+                     g.svc.last_reason[0] ? ", last: " : "", g.svc.last_reason,
+                     g.fatal[0] ? ", fatal: " : "", g.fatal);
         } else if (g.hook_len)
             LOG_WARN("test hook: unknown command \"%s\"", g.hook_buf);
         g.hook_len = 0;
@@ -397,6 +405,9 @@ int main(void)
     reboot(RB_DISABLE_CAD); /* Ctrl-Alt-Del becomes SIGINT: an orderly reboot */
 
     read_cmdline();
+    /* The service's environment: LLMBOX_INIT=1 lets it ask us to power off or reboot. */
+    setenv("PATH", "/bin", 1);
+    setenv("LLMBOX_INIT", "1", 1);
     if (sethostname("llmbox", 6))
         LOG_WARN("sethostname: %s", strerror(errno));
     load_modules();

@@ -84,12 +84,36 @@ static bool has_control_text(const lb_api *api, const char *s)
     return false;
 }
 
+/* Longest control-token text starting at s; its length in *len, or -1. */
+static int control_at(const lb_api *api, const char *s, size_t *len)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (int i = 0; i < api->n_control_texts; i++) {
+        size_t l = strlen(api->control_texts[i]);
+        if (l > best_len && strncmp(s, api->control_texts[i], l) == 0)
+            best = i, best_len = l;
+    }
+    *len = best_len;
+    return best;
+}
+
+static int flush_raw(gen *g, lb_sbuf *raw, lb_err *err)
+{
+    if (raw->failed)
+        return lb_err_set(err, LB_ENOMEM, "out of memory");
+    int rc = raw->len ? tokenize_into(g->api->vocab, raw->buf, raw->len, false, false, &g->prompt, err) : LB_OK;
+    raw->len = 0;
+    return rc;
+}
+
 /* Chat prompt. The template's own text is tokenized with parse_special (its <|im_start|> etc.
  * become control tokens); message content must never become control tokens. When no message
  * contains the text of a control token, tokenizing the whole rendering with parse_special is
  * exactly that, and matches llama.cpp token for token. Otherwise the conversation is rendered
- * with placeholders and the pieces are tokenized separately: template text with, content
- * without parse_special. */
+ * with placeholders for the contents, and the tokenizer's own procedure is replayed: the text
+ * is cut at the template's control tokens, and each stretch of plain text between them
+ * (template text and content together) is tokenized with parse_special off. */
 static int chat_prompt(gen *g, lb_err *err)
 {
     lb_api *api = g->api;
@@ -97,6 +121,7 @@ static int chat_prompt(gen *g, lb_err *err)
     lb_chat_msg *msgs = calloc((size_t)n, sizeof *msgs);
     char (*marks)[24] = calloc((size_t)n, sizeof *marks);
     char *out = NULL;
+    lb_sbuf raw = { 0 };
     if (!msgs || !marks) {
         rc = lb_err_set(err, LB_ENOMEM, "out of memory");
         goto out;
@@ -119,22 +144,31 @@ static int chat_prompt(gen *g, lb_err *err)
         goto out;
     }
     LOG_INFO("chat: message text looks like control tokens; tokenizing it as plain text");
-    const char *pos = out;
-    for (int i = 0; i < n && rc == LB_OK; i++) {
-        const char *m = strstr(pos, marks[i]);
-        if (!m)
-            continue;  /* the template dropped this message */
-        if (m > pos || add_bos)
-            rc = tokenize_into(api->vocab, pos, (size_t)(m - pos), add_bos, true, &g->prompt, err);
-        add_bos = false;
-        const char *c = g->p.msgs[i].content;
-        if (rc == LB_OK && *c)
-            rc = tokenize_into(api->vocab, c, strlen(c), false, false, &g->prompt, err);
-        pos = m + strlen(marks[i]);
+    if (add_bos && lb_vocab_bos(api->vocab) >= 0) {
+        rc = tokenize_into(api->vocab, "", 0, false, false, &g->prompt, err);  /* makes room */
+        if (rc == LB_OK)
+            g->prompt.v[g->prompt.n++] = lb_vocab_bos(api->vocab);
     }
-    if (rc == LB_OK && *pos)
-        rc = tokenize_into(api->vocab, pos, strlen(pos), add_bos, true, &g->prompt, err);
+    for (const char *p = out; *p && rc == LB_OK;) {
+        int idx = -1, used = 0;
+        size_t clen = 0;
+        if (p[0] == '\x02' && sscanf(p, "\x02LBMSG%d\x03%n", &idx, &used) == 1 && used > 0 && idx >= 0 && idx < n) {
+            lb_sbuf_puts(&raw, g->p.msgs[idx].content);
+            p += used;
+        } else if (control_at(api, p, &clen) >= 0) {
+            rc = flush_raw(g, &raw, err);
+            if (rc == LB_OK)
+                rc = tokenize_into(api->vocab, p, clen, false, true, &g->prompt, err);
+            p += clen;
+        } else {
+            lb_sbuf_add(&raw, p, 1);
+            p++;
+        }
+    }
+    if (rc == LB_OK)
+        rc = flush_raw(g, &raw, err);
 out:
+    lb_sbuf_free(&raw);
     free(out);
     free(marks);
     free(msgs);
@@ -385,6 +419,7 @@ static void run(lb_api_call *call, bool chat)
     int max_tokens = g.p.max_tokens > 0 ? g.p.max_tokens : api->n_ctx;
     rc = lb_sched_submit(api->sched, g.prompt.v, g.prompt.n, max_tokens, g.smp, &g.req, &err);
     if (rc == LB_ELIMIT) {
+        lb_conn_add_header(call->conn, "Retry-After", "1");
         lb_api_error(call, 429, "rate_limit_exceeded", NULL, "rate_limit_exceeded",
                      "The server is busy (%s); retry later.", err.msg);
         goto out;
@@ -437,8 +472,9 @@ static void run(lb_api_call *call, bool chat)
     lb_api_power_end(api, &g.pw, g.n_completion);
     call->tokens_out = g.n_completion;
     if (g.client_gone) {
-        if (!call->responded)
-            call->status = 499, call->responded = true;  /* nobody to answer: log it as nginx does */
+        /* Logged (and counted) as 499 like nginx does, also when a stream had begun with 200. */
+        call->status = 499;
+        call->responded = true;
         goto out;
     }
     if (!g.stopped_by_string) {

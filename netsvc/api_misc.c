@@ -133,6 +133,11 @@ void lb_api_detokenize(lb_api_call *call)
     }
     lb_detok d;
     lb_detok_init(&d, api->vocab, true);
+    /* SentencePiece prefixes the text with a space when tokenizing; drop it again so that
+     * detokenize(tokenize(text)) == text (the detokenizer does this itself after a BOS). */
+    const char *vname = lb_vocab_model_name(api->vocab);
+    if (vname && strcmp(vname, "llama") == 0)
+        d.first = true;
     char piece[1024];
     for (size_t i = 0; i < n; i++) {
         double v;

@@ -53,6 +53,7 @@ void lb_hp_reset(lb_http_parser *p)
     p->keep_alive = false;
     p->expect_continue = false;
     p->is_head = false;
+    p->http10 = false;
     p->content_length = 0;
     memset(&p->req, 0, sizeof p->req);
 }
@@ -243,6 +244,7 @@ static lb_hp_result parse_head(lb_http_parser *p)
     if (p->content_length > p->max_body_bytes)
         return error(p, 413, "request body too large");
     p->chunked = n_te > 0;
+    p->http10 = minor == 0;
     p->keep_alive = minor >= 1 ? !conn_close : (conn_keep && !conn_close);
     p->expect_continue = expect && (p->chunked || p->content_length > 0);
     if (p->chunked) {

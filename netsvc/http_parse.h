@@ -37,6 +37,7 @@ typedef struct lb_http_parser {
     bool keep_alive;       /* HTTP/1.1 without "Connection: close", or 1.0 with keep-alive */
     bool expect_continue;  /* "Expect: 100-continue" with a body to come */
     bool is_head;          /* HEAD request: the response has no body */
+    bool http10;           /* HTTP/1.0 client: no chunked responses */
     unsigned long long content_length;
     lb_http_req req;       /* valid until the next reset */
 } lb_http_parser;

@@ -40,10 +40,18 @@ initramfs: $(INITRAMFS)
 	@echo "base (no model): $$(stat -c %s $(INITRAMFS_DIR)/base.cpio.zst) bytes; with model: $$(stat -c %s $(INITRAMFS)) bytes"
 
 MODEL ?=
-run: $(DEPS_STAMP) $(INITRAMFS)
+run: $(DEPS_STAMP) programs $(INITRAMFS)
 	scripts/run-qemu.sh --kernel $(KERNEL) --initrd $(INITRAMFS) --state $(OUT)/run \
 	  $(if $(MODEL),--model $(MODEL)) --port 8443
 
 $(OUT)/e2e/stub_llmboxd: tests/e2e/stub_llmboxd.c
 	@mkdir -p $(@D)
 	$(CC_MUSL) -static -O2 -o $@ $<
+
+.PHONY: bench-boot
+# Boot time in QEMU to first /health and first token; writes its section of bench/RESULTS.md.
+bench-boot: $(INITRAMFS)
+	bench/boot.sh
+
+# The cpio writer and module selection, checked with GNU cpio (fast; no QEMU).
+LATE_TEST_SUITES += rootfs/test_mkinitramfs.sh

@@ -38,5 +38,5 @@ exec qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G -nographic \
   -kernel "$kernel" -initrd "$initrd" \
   -append "console=ttyS0 quiet panic=-1 $append" \
   -drive file="$state/data.img",format=raw,if=virtio \
-  -netdev user,id=n0,hostfwd=tcp::"$port"-:443 -device virtio-net-pci,netdev=n0 \
+  -netdev user,id=n0,hostfwd=tcp::"$port"-:443 -device virtio-net-pci,netdev=n0,romfile= \
   -device virtio-rng-pci
