@@ -10,15 +10,8 @@
 #include "json.h"
 #include "model.h"
 
-/* The tokenizer library (vocab.h, sampler.c) lands separately; without it `run` takes
- * token ids only and samples with a plain temperature softmax. */
-#if __has_include("vocab.h")
-#define HAVE_TOKENIZER 1
 #include "sampler.h"
 #include "tokenizer.h"
-#else
-#define HAVE_TOKENIZER 0
-#endif
 
 struct run_opts {
     const char *model, *prompt, *tokens;
@@ -125,19 +118,15 @@ int lb_cli_run(int argc, char **argv)
     const char *stop = "length";
     char *text = NULL;
     size_t text_len = 0, text_cap = 0;
-#if HAVE_TOKENIZER
     lb_sampler *smp = NULL;
-#endif
     if ((st = lb_cli_load(o.model, false, &m)))
         return st;
     const lb_vocab *vocab = lb_model_vocab(m);
     if (o.prompt) {
         if (!vocab) {
-            st = lb_cli_fail(2, "run: -p needs a tokenizer (this %s); use --tokens",
-                             HAVE_TOKENIZER ? "model has none" : "build has none");
+            st = lb_cli_fail(2, "run: -p needs a tokenizer (this model has none); use --tokens");
             goto out;
         }
-#if HAVE_TOKENIZER
         size_t len = strlen(o.prompt);
         int cap = (int)(len + 8);
         prompt = malloc((size_t)cap * sizeof *prompt);
@@ -150,7 +139,6 @@ int lb_cli_run(int argc, char **argv)
             st = lb_cli_fail(2, "run: the prompt is empty");
             goto out;
         }
-#endif
     } else if (lb_cli_parse_tokens(o.tokens, &prompt, &n_prompt, &err)) {
         st = lb_cli_fail(2, "run: %s", err.msg);
         goto out;
@@ -189,7 +177,6 @@ int lb_cli_run(int argc, char **argv)
         pos[i] = i;
     uint64_t rng = o.seed >= 0 ? (uint64_t)o.seed * 0x9E3779B97F4A7C15ull + 1 : (uint64_t)time(NULL) | 1;
     int32_t eos = meta_eos(m);
-#if HAVE_TOKENIZER
     lb_detok dt;
     if (vocab) {
         lb_detok_init(&dt, vocab, false);
@@ -207,7 +194,6 @@ int lb_cli_run(int argc, char **argv)
             goto out;
         }
     }
-#endif
     double t0 = lb_cli_now_ms();
     lb_batch b = { .n = n_prompt, .tokens = prompt, .pos = pos };
     int rc = lb_decode(c, &b, &err);
@@ -220,13 +206,11 @@ int lb_cli_run(int argc, char **argv)
     while (n_gen < o.n_predict) {
         int32_t tok;
         bool eog;
-#if HAVE_TOKENIZER
         if (smp) {
             tok = lb_sampler_sample(smp, lb_get_logits(c, b.n - 1));
             lb_sampler_accept(smp, tok);
             eog = lb_vocab_is_eog(vocab, tok);
         } else
-#endif
         {
             tok = pick(lb_get_logits(c, b.n - 1), n_vocab, o.temp, &rng);
             eog = tok == eos;
@@ -238,10 +222,8 @@ int lb_cli_run(int argc, char **argv)
         gen[n_gen++] = tok;
         char piece[256];
         int np = 0;
-#if HAVE_TOKENIZER
         if (vocab)
             np = lb_detok_push(&dt, tok, piece, sizeof piece);
-#endif
         if (np > 0 && (size_t)np < sizeof piece) {
             if (text_len + (size_t)np + 1 > text_cap) {
                 size_t nc = text_cap ? text_cap * 2 : 1024;
@@ -279,7 +261,6 @@ int lb_cli_run(int argc, char **argv)
         }
         n_decodes++;
     }
-#if HAVE_TOKENIZER
     if (vocab) {
         char piece[64];
         int np = lb_detok_flush(&dt, piece, sizeof piece);
@@ -294,7 +275,6 @@ int lb_cli_run(int argc, char **argv)
                 fwrite(piece, 1, (size_t)np, stdout);
         }
     }
-#endif
     double t2 = lb_cli_now_ms();
     double pp_ms = t1 - t0, tg_ms = t2 - t_gen0;
     if (o.json) {
@@ -341,9 +321,7 @@ int lb_cli_run(int argc, char **argv)
         putchar('\n');
     }
 out:
-#if HAVE_TOKENIZER
     lb_sampler_free(smp);
-#endif
     free(text);
     free(prompt);
     free(gen);

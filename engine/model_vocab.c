@@ -1,10 +1,8 @@
 /* Vocabulary hook of the loader: builds the tokenizer library's lb_vocab from the model's
- * metadata. Built without the tokenizer library (vocab.h absent), models load without one
- * and lb_model_vocab() returns NULL. */
+ * metadata (none when the file has no tokenizer section). */
 #include "log.h"
 #include "model.h"
 
-#if __has_include("vocab.h")
 #include "vocab.h"
 
 int lb_model_vocab_load(const lb_gguf *g, lb_vocab **out, lb_err *err)
@@ -23,17 +21,3 @@ int lb_model_vocab_load(const lb_gguf *g, lb_vocab **out, lb_err *err)
 }
 
 void lb_model_vocab_free(lb_vocab *v) { lb_vocab_free(v); }
-
-#else
-
-int lb_model_vocab_load(const lb_gguf *g, lb_vocab **out, lb_err *err)
-{
-    (void)g;
-    (void)err;
-    *out = NULL;
-    return LB_OK;
-}
-
-void lb_model_vocab_free(lb_vocab *v) { (void)v; }
-
-#endif
