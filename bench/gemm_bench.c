@@ -2,7 +2,7 @@
  * the 1B model's matmul shapes, times (a) the vec_dot path (activations quantized once, one
  * dot per row and token), (b) the AMX tile GEMM, (c) OpenBLAS cblas_sgemm on weights
  * dequantized per call (what a BLAS path costs: weights stay quantized in memory).
- *   gemm_bench [-n TOKENS] [-r REPS]  -> one JSON line per (type, shape, method), GFLOP/s */
+ *   gemm_bench [-n TOKENS] [-r REPS] [-c]  -> one JSON line per (type, shape, method), GFLOP/s */
 #include <cblas.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +15,13 @@
 #include "ggml_type.h"
 #include "kernels.h"
 
+static clockid_t g_clock = CLOCK_MONOTONIC;
+
+/* -c: thread CPU time instead of wall time (robust to other processes taking the core). */
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(g_clock, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -59,7 +62,14 @@ static void *xalloc(size_t n)
 int main(int argc, char **argv)
 {
     int n_tok = 128, reps = 3;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-c"))
+            g_clock = CLOCK_THREAD_CPUTIME_ID;
     for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "-c")) {
+            i--;
+            continue;
+        }
         if (!strcmp(argv[i], "-n"))
             n_tok = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-r"))

@@ -18,7 +18,8 @@ typedef struct {
     uint8_t rows[16];
 } tile_cfg;
 
-/* Tile registers: 0 = C (16 x 16 int32), 1 = A (16 rows x 32 int8), 2 = B (8 x 64 int8). */
+/* Tile registers: 0 = C (16 x 16 int32), 1 = A (16 rows x 32 int8), 2 = B (8 x 64 int8);
+ * 3, 4, 5 the same for odd blocks. */
 static __thread int t_configured;
 
 static void tiles_config(void)
@@ -34,6 +35,12 @@ static void tiles_config(void)
     cfg.colsb[1] = 32;
     cfg.rows[2] = 8;
     cfg.colsb[2] = 64;
+    cfg.rows[3] = 16; /* 3..5: a second C/A/B set so one product runs while the other is scaled */
+    cfg.colsb[3] = 64;
+    cfg.rows[4] = 16;
+    cfg.colsb[4] = 32;
+    cfg.rows[5] = 8;
+    cfg.colsb[5] = 64;
     _tile_loadconfig(&cfg);
     t_configured = 1;
 }
@@ -172,38 +179,60 @@ static void unpack_q4_K(const char *w, size_t rb, int n_rows, int r0, int kb_n, 
     }
 }
 
-/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) over all blocks, per token tile. */
+#define ISSUE(C, TA, TB, kb)                                              \
+    do {                                                                  \
+        _tile_loadd(TA, A + (size_t)(kb) * a_kb_stride, a_row_stride);    \
+        _tile_loadd(TB, B + (size_t)(kb) * 512, 64);                      \
+        _tile_zero(C);                                                    \
+        _tile_dpbssd(C, TA, TB);                                          \
+    } while (0)
+
+/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) for block kb. */
+static inline void scale_block(__m512 acc[16], const int32_t *cbuf, const float *da, const float *as, const float *s,
+                               const float *mn, int kb)
+{
+    __m512 dav = _mm512_loadu_ps(da + kb * 16);
+    const float *sk = s + kb * 16;
+#pragma GCC unroll 16
+    for (int m = 0; m < 16; m++) {
+        __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(cbuf + 16 * m));
+        acc[m] = _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(sk[m]), acc[m]);
+    }
+    if (mn) {
+        __m512 asv = _mm512_loadu_ps(as + kb * 16);
+        const float *mk = mn + kb * 16;
+#pragma GCC unroll 16
+        for (int m = 0; m < 16; m++)
+            acc[m] = _mm512_fnmadd_ps(_mm512_set1_ps(mk[m]), asv, acc[m]);
+    }
+}
+
+/* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
+ * block kb+1 while the vector units scale block kb. */
 static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stride, size_t a_row_stride,
                         const float *s, const float *mn, int32_t *cbuf, float *obuf, float *y, size_t ldy, int r0,
                         int rows_valid)
 {
+    const int nkb = a->kb;
     for (int tile = 0; tile < a->n_tiles; tile++) {
         __m512 acc[16];
 #pragma GCC unroll 16
         for (int m = 0; m < 16; m++)
             acc[m] = _mm512_setzero_ps();
-        const int8_t *B = a->b + (size_t)tile * a->kb * 512;
-        const float *da = a->da + (size_t)tile * a->kb * 16;
-        const float *as = a->asum + (size_t)tile * a->kb * 16;
-        for (int kb = 0; kb < a->kb; kb++) {
-            _tile_loadd(1, A + kb * a_kb_stride, a_row_stride);
-            _tile_loadd(2, B + (size_t)kb * 512, 64);
-            _tile_zero(0);
-            _tile_dpbssd(0, 1, 2);
+        const int8_t *B = a->b + (size_t)tile * nkb * 512;
+        const float *da = a->da + (size_t)tile * nkb * 16;
+        const float *as = a->asum + (size_t)tile * nkb * 16;
+        ISSUE(0, 1, 2, 0);
+        for (int kb = 0; kb < nkb; kb += 2) {
+            if (kb + 1 < nkb)
+                ISSUE(3, 4, 5, kb + 1);
             _tile_stored(0, cbuf, 64);
-            __m512 dav = _mm512_loadu_ps(da + kb * 16);
-            const float *sk = s + kb * 16;
-#pragma GCC unroll 16
-            for (int m = 0; m < 16; m++) {
-                __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(cbuf + 16 * m));
-                acc[m] = _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(sk[m]), acc[m]);
-            }
-            if (mn) {
-                __m512 asv = _mm512_loadu_ps(as + kb * 16);
-                const float *mk = mn + kb * 16;
-#pragma GCC unroll 16
-                for (int m = 0; m < 16; m++)
-                    acc[m] = _mm512_fnmadd_ps(_mm512_set1_ps(mk[m]), asv, acc[m]);
+            scale_block(acc, cbuf, da, as, s, mn, kb);
+            if (kb + 1 < nkb) {
+                if (kb + 2 < nkb)
+                    ISSUE(0, 1, 2, kb + 2);
+                _tile_stored(3, cbuf, 64);
+                scale_block(acc, cbuf, da, as, s, mn, kb + 1);
             }
         }
 #pragma GCC unroll 16

@@ -13,6 +13,7 @@
 struct worker {
     lb_pool *pool;
     int ith;
+    int cpu;  /* CPU to pin to, -1 = leave to the scheduler */
     pthread_t tid;
     bool started;
 };
@@ -66,6 +67,12 @@ static void *worker_main(void *vw)
     struct worker *w = vw;
     lb_pool *p = w->pool;
     t_tid = w->ith;
+    if (w->cpu >= 0) { /* best effort: a container may forbid it */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(w->cpu, &set);
+        (void)sched_setaffinity(0, sizeof set, &set);
+    }
     uint32_t seen = 0;
     for (;;) {
         int spins = 0;
@@ -106,9 +113,19 @@ int lb_pool_new(int n_threads, lb_pool **out, lb_err *err)
         lb_pool_free(p);
         return lb_err_set(err, LB_ENOMEM, "threads: no memory");
     }
+    /* Pin worker i to the i-th CPU we may run on (the caller, thread 0, keeps its own
+     * affinity) when there is one CPU per thread; oversubscribed or LLMBOX_PIN=0: no pinning. */
+    int cpus[1024], n_cpus = 0;
+    cpu_set_t allowed;
+    const char *pin = getenv("LLMBOX_PIN");
+    if ((!pin || strcmp(pin, "0") != 0) && sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        for (int c = 0; c < CPU_SETSIZE && n_cpus < 1024; c++)
+            if (CPU_ISSET(c, &allowed))
+                cpus[n_cpus++] = c;
     for (int i = 1; i < n_threads; i++) {
         p->w[i].pool = p;
         p->w[i].ith = i;
+        p->w[i].cpu = n_cpus >= n_threads ? cpus[i] : -1;
         int rc = pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
         if (rc) {
             lb_pool_free(p);

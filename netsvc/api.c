@@ -121,10 +121,16 @@ void lb_api_handle(void *ud, lb_conn *c, const lb_http_req *req)
     if (needs_key(api, route, req->path) &&
         !lb_apikey_check(api->api_key, lb_http_req_header(req, "Authorization"))) {
         bool given = lb_http_req_header(req, "Authorization") != NULL;
+        lb_conn_add_header(c, "WWW-Authenticate", "Bearer");
         lb_api_error(&call, 401, "invalid_request_error", NULL, "invalid_api_key",
                      given ? "Incorrect API key provided." :
                              "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
     } else if (!route && path_known) {
+        char allow[64] = "";
+        for (const lb_route *r = lb_api_routes; r->path; r++)
+            if (strcmp(r->path, req->path) == 0 && strlen(allow) + strlen(r->method) + 3 < sizeof allow)
+                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "", r->method);
+        lb_conn_add_header(c, "Allow", allow);
         lb_api_error(&call, 405, "invalid_request_error", NULL, "method_not_allowed",
                      "method %s is not allowed for %s", req->method, req->path);
     } else if (!route) {

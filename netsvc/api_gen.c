@@ -419,6 +419,7 @@ static void run(lb_api_call *call, bool chat)
     int max_tokens = g.p.max_tokens > 0 ? g.p.max_tokens : api->n_ctx;
     rc = lb_sched_submit(api->sched, g.prompt.v, g.prompt.n, max_tokens, g.smp, &g.req, &err);
     if (rc == LB_ELIMIT) {
+        lb_conn_add_header(call->conn, "Retry-After", "1");
         lb_api_error(call, 429, "rate_limit_exceeded", NULL, "rate_limit_exceeded",
                      "The server is busy (%s); retry later.", err.msg);
         goto out;
@@ -471,8 +472,9 @@ static void run(lb_api_call *call, bool chat)
     lb_api_power_end(api, &g.pw, g.n_completion);
     call->tokens_out = g.n_completion;
     if (g.client_gone) {
-        if (!call->responded)
-            call->status = 499, call->responded = true;  /* nobody to answer: log it as nginx does */
+        /* Logged (and counted) as 499 like nginx does, also when a stream had begun with 200. */
+        call->status = 499;
+        call->responded = true;
         goto out;
     }
     if (!g.stopped_by_string) {

@@ -443,12 +443,14 @@ static bool handshake(lb_conn *c, long long deadline)
     return true;
 }
 
-/* Reads one request into c->hp. 1 = request ready, 0 = connection done (closed/idle), -1 =
- * error already answered. */
-static int read_request(lb_conn *c, long long first_deadline)
+/* Reads one request into c->hp. The first byte must come by idle_deadline; the head must be
+ * complete header_timeout after its first byte, and never later than head_cap (if set: the
+ * first request of a connection shares one deadline with the handshake).
+ * 1 = request ready, 0 = connection done (closed/idle), -1 = error already answered. */
+static int read_request(lb_conn *c, long long idle_deadline, long long head_cap)
 {
     const lb_server_limits *lim = &c->srv->lim;
-    long long idle_deadline = first_deadline, head_deadline = 0, body_deadline = 0;
+    long long head_deadline = 0, body_deadline = 0;
     bool got_head = false, feed_again = false;
     lb_hp_reset(&c->hp);
     for (;;) {
@@ -462,7 +464,7 @@ static int read_request(lb_conn *c, long long first_deadline)
             c->roff += used;
             if (was_idle && !lb_hp_idle(&c->hp)) {
                 long long d = now_ms() + lim->header_timeout_ms;
-                head_deadline = d < first_deadline || !first_deadline ? d : first_deadline;
+                head_deadline = head_cap && head_cap < d ? head_cap : d;
             }
             if (r == LB_HP_ERROR) {
                 respond_error(c, c->hp.status, c->hp.reason, true);
@@ -521,15 +523,16 @@ static void serve(lb_conn *c)
     lb_hp_init(&c->hp, s->lim.max_header_bytes, s->lim.max_body_bytes);
     bool linger = false;
     for (int n = 0;; n++) {
-        int r = read_request(c, n == 0 ? deadline : now_ms() + s->lim.idle_timeout_ms);
+        /* fresh response state: errors found while reading are answered too */
+        c->responded = c->streaming = c->stream_ended = c->keep_alive = false;
+        c->extra_len = 0;
+        int r = n == 0 ? read_request(c, deadline, deadline) : read_request(c, now_ms() + s->lim.idle_timeout_ms, 0);
         if (r <= 0) {
             linger = r < 0;
             break;
         }
         bool pipelined = c->roff < c->rlen || mbedtls_ssl_get_bytes_avail(&c->ssl) > 0;
         c->keep_alive = c->hp.keep_alive && !pipelined && !atomic_load(&s->stopping);
-        c->responded = c->streaming = c->stream_ended = false;
-        c->extra_len = 0;
         lb_http_req *req = &c->hp.req;
         snprintf(req->peer, sizeof req->peer, "%s", c->peer);
         s->handler(s->ud, c, req);

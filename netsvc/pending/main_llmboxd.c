@@ -329,7 +329,7 @@ int main(int argc, char **argv)
     pthread_join(sv.loader, NULL);
     status = sv.load_failed ? 1 : 0;
     /* Let running generations finish for a moment, then fail what remains. */
-    for (int i = 0; sv.sched && i < 50; i++) {
+    for (int i = 0; sv.sched && i < 30; i++) {  /* init waits 5 s before SIGKILL */
         lb_sched_stats st;
         lb_sched_get_stats(sv.sched, &st);
         if (st.slots_busy == 0 && st.queue_depth == 0)

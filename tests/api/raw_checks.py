@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hostile and concurrent clients against a running llmboxd, over raw TLS sockets.
 
-Usage: raw_checks.py PORT KEYFILE
+Usage: raw_checks.py PORT KEYFILE SERVER_LOG
 Prints one line per check: PASS name / FAIL name: why. After each hostile input the server
 must still answer the next request (GET /health and an authenticated request)."""
 import json
@@ -15,6 +15,7 @@ import time
 HOST = "127.0.0.1"
 PORT = int(sys.argv[1])
 KEY = open(sys.argv[2]).read().strip()
+LOG = sys.argv[3]
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
@@ -205,9 +206,10 @@ def busy_slots():
 
 
 def disconnect_mid_stream():
-    """Read the first content chunk of a long stream, hang up: the slot is freed at once."""
+    """Read the first content chunk of a long stream (4000 tokens, several seconds), hang up:
+    the slot is freed at once and generation stops early (the request's log line)."""
     s = connect()
-    body = json.dumps({"prompt": "Once upon a time", "max_tokens": 400, "stream": True, "temperature": 0,
+    body = json.dumps({"prompt": "Once upon a time", "max_tokens": 4000, "stream": True, "temperature": 0,
                        "logit_bias": {"2": -100}}).encode()
     s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: llmbox\r\nAuthorization: Bearer " + KEY.encode() +
               b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
@@ -224,9 +226,21 @@ def disconnect_mid_stream():
     t0 = time.time()
     while time.time() - t0 < 3:
         if busy_slots() == 0:
-            return True, ""
+            break
         time.sleep(0.05)
-    return False, "slot still busy 3 s after the client left"
+    else:
+        return False, "slot still busy 3 s after the client left"
+    took = time.time() - t0
+    last = ""
+    while time.time() - t0 < 5 and not last:  # the request's log line: status 499, client gone
+        lines = [ln for ln in open(LOG).read().splitlines() if "POST /v1/completions 499" in ln]
+        last = lines[-1] if lines else ""
+        time.sleep(0.05)
+    try:
+        out = int(last.split("tokens=", 1)[1].split("/", 1)[1].split()[0])
+    except (IndexError, ValueError):
+        return False, f"no log line for the request: {last!r}"
+    return out < 4000, f"slot freed after {took:.2f} s; log: {last}"
 
 
 def concurrent_64():

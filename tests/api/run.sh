@@ -27,7 +27,7 @@ ok_if() { if [ "$2" = 0 ]; then pass "$1"; else fail "$1" "$3"; fi; }
 start() {
   local log=$1
   "$LLMBOXD" --model "$MODEL" --listen 127.0.0.1:0 --tls-dir "$tmp/tls" --api-key-file "$tmp/api.key" \
-    --parallel 4 --queue 8 --ctx 512 -t 2 --header-timeout-ms 3000 >"$log" 2>&1 &
+    --parallel 4 --queue 8 --ctx 4096 -t 2 --header-timeout-ms 3000 >"$log" 2>&1 &
   pid=$!
   port=
   for _ in $(seq 1 200); do
@@ -148,13 +148,16 @@ expect wrong_key_401 401 GET /v1/models "" "sk-wrong"
 expect unknown_v1_path_without_key_401 401 GET /v1/nothing "" ""
 expect unknown_path_404 404 GET /nothing
 expect wrong_method_405 405 GET /v1/chat/completions
+curl -sk -o /dev/null -D "$tmp/h401" "$base/v1/models"; curl -sk -o /dev/null -D "$tmp/h405" -H "Authorization: Bearer $KEY" "$base/v1/completions"
+grep -qi '^WWW-Authenticate: Bearer' "$tmp/h401" && grep -qi '^Allow: POST' "$tmp/h405"
+ok_if auth_and_allow_headers $? "$(cat "$tmp/h401" "$tmp/h405" | tr -d '\r' | head -20 | tr '\n' '|')"
 expect malformed_json_400 400 POST /v1/chat/completions '{"messages": [{"role": "user", "content": "x"}'
 expect body_not_object_400 400 POST /v1/completions '[1, 2]'
 expect wrong_types_400 400 POST /v1/chat/completions '{"messages": [{"role": "user", "content": "x"}], "temperature": "hot"}'
 expect missing_messages_400 400 POST /v1/chat/completions '{"model": "x"}'
 expect unknown_model_404 404 POST /v1/chat/completions '{"model": "gpt-17", "messages": [{"role": "user", "content": "x"}]}'
 expect n_2_400 400 POST /v1/completions '{"prompt": "x", "n": 2}'
-long=$(printf 'Once upon a time %.0s' $(seq 1 300))
+long=$(printf 'Once upon a time %.0s' $(seq 1 1500))
 r=$(req POST /v1/completions "{\"prompt\": \"$long\"}")
 [ "$(status_of "$r")" = 400 ] && [ "$(jget "$(body_of "$r")" 'j["error"]["code"]')" = context_length_exceeded ]
 ok_if prompt_longer_than_context_400 $? "$(head -c 300 <<<"$r")"
@@ -164,7 +167,7 @@ r=$(req GET /metrics); [ "$(status_of "$r")" = 200 ] && grep -q '^llmbox_request
   && grep -q '^llmbox_time_to_first_token_seconds_count [1-9]' <<<"$r" && grep -q '^llmbox_generated_tokens_total [1-9]' <<<"$r"
 ok_if metrics_prometheus_text $? "$(head -c 300 <<<"$r")"
 
-"$PYTHON" "$here/raw_checks.py" "$port" "$tmp/api.key"
+"$PYTHON" "$here/raw_checks.py" "$port" "$tmp/api.key" "$tmp/log1"
 
 # --- the official openai client ------------------------------------------------------------
 if [ -d "$API_NODE_DIR/node_modules/openai" ]; then

@@ -450,7 +450,7 @@ TEST(limits_give_431_413_and_bad_requests_400)
     memset(big, 'z', 4096);
     int status = 0;
     for (int i = 0; i < 40 && !status; i++) {
-        if (!cli_write(&c, "1000\r\n", 6) || !cli_write(&c, big, 4096) || !cli_write(&c, "\r\n", 2))
+        if (!cli_write(&c, "1000\r\n", strlen("1000\r\n")) || !cli_write(&c, big, 4096) || !cli_write(&c, "\r\n", strlen("\r\n")))
             break;
         struct pollfd p = { .fd = c.fd, .events = POLLIN };
         if (poll(&p, 1, 0) > 0) {
@@ -480,7 +480,7 @@ TEST(limits_give_431_413_and_bad_requests_400)
     }
     /* and still serving */
     CHECK_EQ(cli_open(&c, f.port), 0);
-    CHECK(cli_write(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 33));
+    CHECK(cli_write(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
     cli_response(&c, buf, sizeof buf, &closed);
     CHECK_EQ(status_of(buf), 200);
     cli_close(&c, true);
@@ -516,6 +516,22 @@ TEST(slowloris_is_cut_off_at_header_timeout)
     CHECK_MSG(elapsed < 4000, "cut off only after %lld ms (header timeout 1000 ms)", elapsed);
     cli_response(&c, buf, sizeof buf, &closed);
     CHECK_EQ(status_of(buf), 408);
+    cli_close(&c, false);
+
+    /* the same on a kept-alive connection: the second request's head has its own deadline */
+    CHECK_EQ(cli_open(&c, f.port), 0);
+    CHECK(cli_write(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+    cli_response(&c, buf, sizeof buf, &closed);
+    CHECK_EQ(status_of(buf), 200);
+    answered = false;
+    t0 = ms_now();
+    for (size_t i = 0; i < strlen(req) && !answered; i++) {
+        struct pollfd p = { .fd = c.fd, .events = POLLIN };
+        answered = poll(&p, 1, 50) > 0 || !cli_write(&c, req + i, 1);
+    }
+    CHECK_MSG(answered, "second request: still waiting after %lld ms", ms_now() - t0);
+    cli_response(&c, buf, sizeof buf, &closed);
+    CHECK_MSG(status_of(buf) == 408, "after %lld ms: %s", ms_now() - t0, buf);
     cli_close(&c, false);
 
     /* a client that completes the handshake and says nothing is dropped too */
@@ -631,7 +647,7 @@ TEST(connections_beyond_max_get_503_and_server_recovers)
         }
         char buf[2048];
         bool closed;
-        cli_write(&extra[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 33);
+        cli_write(&extra[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
         cli_response(&extra[i], buf, sizeof buf, &closed);
         int st = status_of(buf);
         got503 += st == 503;
@@ -647,7 +663,7 @@ TEST(connections_beyond_max_get_503_and_server_recovers)
     for (int i = 0; i < 4; i++) {
         char buf[2048];
         bool closed;
-        CHECK(cli_write(&held[i], "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 52));
+        CHECK(cli_write(&held[i], "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", strlen("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
         cli_response(&held[i], buf, sizeof buf, &closed);
         CHECK_EQ(status_of(buf), 200);
         cli_close(&held[i], true);
@@ -658,7 +674,7 @@ TEST(connections_beyond_max_get_503_and_server_recovers)
         client c;
         char buf[2048];
         bool closed;
-        if (cli_open(&c, f.port) == 0 && cli_write(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 33)) {
+        if (cli_open(&c, f.port) == 0 && cli_write(&c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"))) {
             cli_response(&c, buf, sizeof buf, &closed);
             st = status_of(buf);
         }
@@ -706,7 +722,7 @@ TEST(client_that_stops_reading_is_dropped_after_write_timeout)
     atomic_store(&g_big_result, 0);
     client c;
     CHECK_EQ(cli_open(&c, f.port), 0);
-    CHECK(cli_write(&c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 31));
+    CHECK(cli_write(&c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")));
     /* never read: the server's write must give up (write timeout 2 s) */
     long long t0 = ms_now();
     while (atomic_load(&g_big_result) == 0 && ms_now() - t0 < 15000)
