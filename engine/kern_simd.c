@@ -19,6 +19,8 @@
         (t)->quantize_row_f16 = lb_kern_##isa##_quantize_row_f16;     \
         (t)->dequantize_row_f16 = lb_kern_##isa##_dequantize_row_f16; \
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
+        (t)->gemv_q4_0 = lb_kern_##isa##_gemv_q4_0;                   \
+        (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -27,12 +29,16 @@ void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
     out->isa = isa;
     switch (isa) {
     case LB_ISA_AVX2: FILL(out, avx2); break;
-    case LB_ISA_AVXVNNI: FILL(out, avxvnni); break;
+    case LB_ISA_AVXVNNI:
+        FILL(out, avxvnni);
+        out->gemv_q8_0 = lb_kern_avxvnni_gemv_q8_0;
+        break;
     case LB_ISA_AVX512:
     case LB_ISA_AMX:
         /* kern_zmm_avx512.c's 512-bit Q4_0 dot measured slower than the 256-bit one here
          * (bench/RESULTS.md): it stays for tests and benches, not selected. */
         FILL(out, avx512);
+        out->gemv_q8_0 = lb_kern_avx512_gemv_q8_0;
         break;
     default: out->isa = LB_ISA_SCALAR; break;
     }

@@ -8,12 +8,16 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "cpu_features.h"
+#include "simd_blocks.h"
 
 typedef void (*lb_vec_dot_fn)(int n, float *s, const void *vx, const void *vy);
 typedef void (*lb_quantize_row_fn)(const float *x, void *y, int64_t n);
 typedef void (*lb_dequantize_row_fn)(const void *x, float *y, int64_t n);
 typedef void (*lb_axpy_fn)(int n, float a, const void *x, float *y);
+typedef void (*lb_gemv_fn)(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
 
 typedef struct lb_simd_kernels {
     lb_isa isa; /* level these kernels were compiled for (SCALAR: none, use the reference) */
@@ -23,6 +27,9 @@ typedef struct lb_simd_kernels {
     lb_quantize_row_fn quantize_row_f16;
     lb_dequantize_row_fn dequantize_row_f16;
     lb_axpy_fn axpy_f16;
+    /* GEMV for one token over rows [r0, r1); gemv_q8_0 is NULL without VNNI. */
+    lb_gemv_fn gemv_q4_0, gemv_q8_0;
+    void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
 } lb_simd_kernels;
 
 /* y += a * x for an F16 row x, at the current level (scalar when no F16C): attention's
@@ -49,11 +56,15 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_vec_dot_f16(int n, float *s, const void *vx, const void *vy);       \
     void lb_kern_##isa##_quantize_row_f16(const float *x, void *y, int64_t n);              \
     void lb_kern_##isa##_dequantize_row_f16(const void *x, float *y, int64_t n);            \
-    void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);
+    void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);                 \
+    void lb_kern_##isa##_gemv_q4_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y); \
+    void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)
 #undef LB_DECL_KERNELS
+void lb_kern_avxvnni_gemv_q8_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
+void lb_kern_avx512_gemv_q8_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
 void lb_kern_zmm_avx512_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy);
 
 #endif

@@ -123,8 +123,10 @@ void KERN(quantize_row_q8_K)(const float *x, void *vy, int64_t n)
 /* 32 nibbles of a Q4 block: low nibbles are elements 0..15, high nibbles 16..31. */
 static inline __m256i k_nibbles(const uint8_t *qs)
 {
-    __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    __m256i v = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+    /* both halves hold the 16 bytes; the upper half is shifted right by 4 (bits spilling in
+     * from the next byte land in the high nibble, which the mask drops) */
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    v = _mm256_srlv_epi64(v, _mm256_set_epi64x(4, 4, 0, 0));
     return _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
 }
 
@@ -331,4 +333,106 @@ void KERN(axpy_f16)(int n, float a, const void *vx, float *y)
                                                 _mm256_loadu_ps(y + i)));
     for (; i < n; i++)
         y[i] += a * k_h2f(x[i]);
+}
+
+/* ---- GEMV for one token (generation): 4 weight rows share each activation block ----
+ * Activations come pre-split (lbs_gemv_act): int8 values, float scales per 32-block and the
+ * per-block lane sums times the weight offset (8 for Q4_0's nibbles, 128 for Q8_0 read as
+ * unsigned), subtracted through the accumulator of VPDPBUSD. Integer parts are exact. */
+
+static inline __m256 k_gemv_acc(__m256 acc, __m256i dp, __m256 dyv, uint16_t dx)
+{
+    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dp), dyv), _mm256_set1_ps(k_h2f(dx)), acc);
+}
+
+void KERN(gemv_q4_0)(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y)
+{
+    const int nb = k / LBS_QK;
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const lbs_q4_0 *x0 = (const lbs_q4_0 *)((const char *)w + (size_t)r * rb);
+        const lbs_q4_0 *x1 = (const lbs_q4_0 *)((const char *)x0 + rb);
+        const lbs_q4_0 *x2 = (const lbs_q4_0 *)((const char *)x1 + rb);
+        const lbs_q4_0 *x3 = (const lbs_q4_0 *)((const char *)x2 + rb);
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < nb; b++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(act->qs + b * 32));
+            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act->nls + b * 8)), 3);
+            __m256 dyv = _mm256_set1_ps(act->dy[b]);
+            acc0 = k_gemv_acc(acc0, DPBUSD(c, k_nibbles(x0[b].qs), a), dyv, x0[b].d);
+            acc1 = k_gemv_acc(acc1, DPBUSD(c, k_nibbles(x1[b].qs), a), dyv, x1[b].d);
+            acc2 = k_gemv_acc(acc2, DPBUSD(c, k_nibbles(x2[b].qs), a), dyv, x2[b].d);
+            acc3 = k_gemv_acc(acc3, DPBUSD(c, k_nibbles(x3[b].qs), a), dyv, x3[b].d);
+        }
+        y[r] = k_hsum8(acc0);
+        y[r + 1] = k_hsum8(acc1);
+        y[r + 2] = k_hsum8(acc2);
+        y[r + 3] = k_hsum8(acc3);
+    }
+    for (; r < r1; r++) {
+        const lbs_q4_0 *x0 = (const lbs_q4_0 *)((const char *)w + (size_t)r * rb);
+        __m256 acc0 = _mm256_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(act->qs + b * 32));
+            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act->nls + b * 8)), 3);
+            acc0 = k_gemv_acc(acc0, DPBUSD(c, k_nibbles(x0[b].qs), a), _mm256_set1_ps(act->dy[b]), x0[b].d);
+        }
+        y[r] = k_hsum8(acc0);
+    }
+}
+
+#ifdef KERN_VNNI
+/* Q8_0 as unsigned (w ^ 0x80 = w + 128): needs real VPDPBUSD (u up to 255 overflows the
+ * AVX2 emulation's int16 pairs). */
+void KERN(gemv_q8_0)(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y)
+{
+    const int nb = k / LBS_QK;
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const lbs_q8_0 *x0 = (const lbs_q8_0 *)((const char *)w + (size_t)r * rb);
+        const lbs_q8_0 *x1 = (const lbs_q8_0 *)((const char *)x0 + rb);
+        const lbs_q8_0 *x2 = (const lbs_q8_0 *)((const char *)x1 + rb);
+        const lbs_q8_0 *x3 = (const lbs_q8_0 *)((const char *)x2 + rb);
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < nb; b++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(act->qs + b * 32));
+            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act->nls + b * 8)), 7);
+            __m256 dyv = _mm256_set1_ps(act->dy[b]);
+#define U(x) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(x)[b].qs), flip)
+            acc0 = k_gemv_acc(acc0, DPBUSD(c, U(x0), a), dyv, x0[b].d);
+            acc1 = k_gemv_acc(acc1, DPBUSD(c, U(x1), a), dyv, x1[b].d);
+            acc2 = k_gemv_acc(acc2, DPBUSD(c, U(x2), a), dyv, x2[b].d);
+            acc3 = k_gemv_acc(acc3, DPBUSD(c, U(x3), a), dyv, x3[b].d);
+        }
+        y[r] = k_hsum8(acc0);
+        y[r + 1] = k_hsum8(acc1);
+        y[r + 2] = k_hsum8(acc2);
+        y[r + 3] = k_hsum8(acc3);
+    }
+    for (; r < r1; r++) {
+        const lbs_q8_0 *x0 = (const lbs_q8_0 *)((const char *)w + (size_t)r * rb);
+        __m256 acc0 = _mm256_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(act->qs + b * 32));
+            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act->nls + b * 8)), 7);
+            acc0 = k_gemv_acc(acc0, DPBUSD(c, U(x0), a), _mm256_set1_ps(act->dy[b]), x0[b].d);
+        }
+#undef U
+        y[r] = k_hsum8(acc0);
+    }
+}
+#endif
+
+/* Splits a q8_0 row into the GEMV layout: values, float scales, negated lane sums. */
+void KERN(gemv_act_from_q8_0)(const void *vq, int k, lbs_gemv_act *act)
+{
+    const lbs_q8_0 *q = vq;
+    for (int b = 0; b < k / LBS_QK; b++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)q[b].qs);
+        _mm256_storeu_si256((__m256i *)(act->qs + b * 32), a);
+        __m256i ls = DPBUSD(_mm256_setzero_si256(), _mm256_set1_epi8(1), a);
+        _mm256_storeu_si256((__m256i *)(act->nls + b * 8), _mm256_sub_epi32(_mm256_setzero_si256(), ls));
+        act->dy[b] = k_h2f(q[b].d);
+    }
 }

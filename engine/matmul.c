@@ -47,6 +47,9 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
      * than the q8 rows below, so qbuf is large enough). */
     if (lb_matmul_amx(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
         return;
+    /* Generation: 4-row GEMV kernels sharing each activation block (Q4_0, Q8_0). */
+    if (lb_matmul_gemv(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
+        return;
     const lb_type_traits *tr = lb_kernels(w->type);
     struct mm_job j = {
         .w = w, .tr = tr, .vt = lb_kernels(tr->vec_dot_type), .x = x, .n_tok = n_tok, .out = out,

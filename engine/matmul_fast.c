@@ -8,6 +8,9 @@
 #include <stdlib.h>
 
 #include "gemm.h"
+#include "ggml_type.h"
+#include "kern_simd.h"
+#include "kernels.h"
 
 /* Below this many tokens the vec_dot path is as fast (and the B tiles would be mostly padding). */
 #define AMX_MIN_TOKENS 8
@@ -76,5 +79,53 @@ bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, flo
     int chunks = j.n_groups < 4 * nt ? j.n_groups : 4 * nt;
     lb_pool_run_chunks(pool, rows_job, &j, chunks);
     pthread_mutex_unlock(&g_mu);
+    return true;
+}
+
+struct gemv_job {
+    const lb_wt *w;
+    float *out;
+    lb_gemv_fn fn;
+    lbs_gemv_act act;
+    int n_quads;
+};
+
+static void gemv_job_fn(void *arg, int chunk, int n_chunks)
+{
+    struct gemv_job *j = arg;
+    int q0, q1;
+    lb_split(j->n_quads, chunk, n_chunks, &q0, &q1);
+    int r0 = q0 * 4, r1 = q1 * 4 < j->w->ne1 ? q1 * 4 : (int)j->w->ne1;
+    if (r0 < r1)
+        j->fn((int)j->w->ne0, r0, r1, j->w->data, j->w->row_bytes, &j->act, j->out);
+}
+
+bool lb_matmul_gemv(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
+                    size_t qbuf_bytes)
+{
+    if (n_tok != 1 || w->ne0 % 32 || w->ne0 > (1 << 24) || w->ne1 > (1 << 24))
+        return false;
+    lb_simd_kernels k;
+    lb_simd_kernels_for(lb_cpu_isa(), &k);
+    lb_gemv_fn fn = w->type == LB_TYPE_Q4_0 ? k.gemv_q4_0 : w->type == LB_TYPE_Q8_0 ? k.gemv_q8_0 : NULL;
+    size_t kk = (size_t)w->ne0, q8_bytes = lb_type_row_bytes(LB_TYPE_Q8_0, w->ne0);
+    /* q8_0 row, then values, lane sums, scales (each 64-byte aligned) */
+    size_t need = q8_bytes + 64 + kk + 64 + kk + 64 + kk / 8 + 64;
+    if (!fn || !k.gemv_act_from_q8_0 || need > qbuf_bytes)
+        return false;
+    char *p = qbuf;
+    char *q8 = p;
+    p = (char *)(((uintptr_t)(p + q8_bytes) + 63) & ~(uintptr_t)63);
+    struct gemv_job j = { .w = w, .out = out, .fn = fn, .n_quads = (int)((w->ne1 + 3) / 4) };
+    j.act.qs = (int8_t *)p;
+    p = (char *)(((uintptr_t)(p + kk) + 63) & ~(uintptr_t)63);
+    j.act.nls = (int32_t *)p;
+    p = (char *)(((uintptr_t)(p + kk) + 63) & ~(uintptr_t)63);
+    j.act.dy = (float *)p;
+    lb_kernels(LB_TYPE_Q8_0)->from_float(x, q8, w->ne0);
+    k.gemv_act_from_q8_0(q8, (int)w->ne0, &j.act);
+    /* chunks of at least 16 rows, a few per thread so a late thread does not hold the rest up */
+    int nt = lb_pool_size(pool), chunks = j.n_quads / 4 < 4 * nt ? j.n_quads / 4 : 4 * nt;
+    lb_pool_run_chunks(pool, gemv_job_fn, &j, chunks < 1 ? 1 : chunks);
     return true;
 }

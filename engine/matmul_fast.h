@@ -14,4 +14,10 @@
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
                    size_t qbuf_bytes);
 
+/* y = W x for one token (generation) with the 4-row GEMV kernels (Q4_0; Q8_0 with VNNI);
+ * returns false without touching out when it does not apply. Same results as vec_dot up to
+ * float summation order (the activation quantization is the same q8_0). */
+bool lb_matmul_gemv(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
+                    size_t qbuf_bytes);
+
 #endif

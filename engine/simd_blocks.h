@@ -31,6 +31,14 @@ _Static_assert(sizeof(lbs_q5_K) == 176, "q5_K");
 _Static_assert(sizeof(lbs_q6_K) == 210, "q6_K");
 _Static_assert(sizeof(lbs_q8_K) == 292, "q8_K");
 
+/* One token's activations for the GEMV kernels (kern_x86.h): int8 values, the float scale
+ * of each 32-block and minus its lane sums (8 lanes of 4 values). */
+typedef struct {
+    int8_t *qs;   /* [k] */
+    int32_t *nls; /* [k / 32][8] */
+    float *dy;    /* [k / 32] */
+} lbs_gemv_act;
+
 /* Unpacks the 6-bit scales and mins of a Q4_K/Q5_K block (8 sub-blocks of 32). */
 static inline void lbs_k4_scales(const uint8_t q[12], uint8_t sc[8], uint8_t mn[8])
 {

@@ -1,5 +1,5 @@
 /* The matmul layer with its fast path (AMX tiles for prompt batches) against the vec_dot
- * path on the same weights, through a 2-thread pool: same results up to float summation
+ * path on the same weights (and the one-token GEMV likewise), through a 2-thread pool: same results up to float summation
  * order (tolerance 2e-5 of the sum of |w_i x_i|), including row counts that are not
  * multiples of 16 and batches below the tile threshold. */
 #include "../lib/harness.h"
@@ -48,8 +48,9 @@ static void run_case(lb_pool *pool, uint32_t type, int rows, int k, int n_tok)
 
     lb_matmul(pool, &wt, x, n_tok, y_fast, qbuf);
     lb_isa before = lb_cpu_isa();
-    lb_cpu_isa_set(LB_ISA_AVX512 < before ? LB_ISA_AVX512 : before); /* no AMX: the vec_dot loop */
+    lb_cpu_isa_set(LB_ISA_SCALAR); /* no AMX, no GEMV: the vec_dot loop (table kernels) */
     CHECK(!lb_matmul_amx(pool, &wt, x, n_tok, y_ref, qbuf, lb_matmul_qbuf_size(k, n_tok)));
+    CHECK(!lb_matmul_gemv(pool, &wt, x, n_tok, y_ref, qbuf, lb_matmul_qbuf_size(k, n_tok)));
     lb_matmul(pool, &wt, x, n_tok, y_ref, qbuf);
     lb_cpu_isa_set(before);
 
@@ -86,6 +87,8 @@ TEST(matmul_fast_path_matches_vec_dot)
         run_case(pool, types[i], 40, 512, 21); /* AMX where present */
         run_case(pool, types[i], 33, 256, 5);  /* below the tile threshold: vec_dot both times */
         run_case(pool, types[i], 16, 256, 8);
+        run_case(pool, types[i], 203, 512, 1); /* generation: 4-row GEMV, odd row count */
+        run_case(pool, types[i], 2, 256, 1);
     }
     lb_pool_free(pool);
 }

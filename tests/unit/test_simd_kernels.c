@@ -385,3 +385,61 @@ TEST(simd_q4_0_zmm_variant)
         CHECK_DOT("q4_0 zmm", got, ref, mag);
     }
 }
+
+TEST(simd_gemv_rows_match_vec_dot)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { K = 1024, R = 23 };
+    static float x[K];
+    static lbs_q4_0 w4[R][K / 32];
+    static lbs_q8_0 w8[R][K / 32], a[K / 32];
+    static int8_t qs[K];
+    static int32_t nls[K / 32 * 8];
+    static float dy[K / 32], y[R];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        CHECK(k.gemv_q4_0 && k.gemv_act_from_q8_0);
+        CHECK_EQ(k.gemv_q8_0 != NULL, lv[l] >= LB_ISA_AVXVNNI);
+        for (int rep = 0; rep < 3; rep++) {
+            fill_floats(x, K, rep);
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x, a, K);
+            fill_bytes(w4, sizeof w4);
+            fill_bytes(w8, sizeof w8);
+            for (int r = 0; r < R; r++)
+                for (int b = 0; b < K / 32; b++) {
+                    w4[r][b].d = rnd_scale();
+                    w8[r][b].d = rnd_scale();
+                    for (int j = 0; j < 32; j++)
+                        if (w8[r][b].qs[j] == -128)
+                            w8[r][b].qs[j] = -127;
+                }
+            lbs_gemv_act act = { qs, nls, dy };
+            k.gemv_act_from_q8_0(a, K, &act);
+            for (int t = 0; t < 2; t++) {
+                if (t == 1 && !k.gemv_q8_0)
+                    continue;
+                for (int r = 0; r < R; r++)
+                    y[r] = NAN;
+                /* rows [1, 22): a 4-row body and a tail, leaving rows 0 and 22 alone */
+                if (t == 0)
+                    k.gemv_q4_0(K, 1, R - 1, w4, sizeof w4[0], &act, y);
+                else
+                    k.gemv_q8_0(K, 1, R - 1, w8, sizeof w8[0], &act, y);
+                CHECK(isnan(y[0]) && isnan(y[R - 1]));
+                for (int r = 1; r < R - 1; r++) {
+                    float ref, mag;
+                    if (t == 0) {
+                        (void)ref_dot_q4_0(K, w4[r], a, &mag);
+                        lb_kernels_scalar(LB_TYPE_Q4_0)->vec_dot(K, &ref, w4[r], a);
+                    } else {
+                        (void)ref_dot_q8_0(K, w8[r], a, &mag);
+                        lb_kernels_scalar(LB_TYPE_Q8_0)->vec_dot(K, &ref, w8[r], a);
+                    }
+                    CHECK_DOT(t ? "gemv q8_0" : "gemv q4_0", y[r], ref, mag);
+                }
+            }
+        }
+    }
+}
