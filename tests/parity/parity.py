@@ -123,7 +123,7 @@ def engine_json(args):
 
 
 def engine_logits(model, tokens):
-    d = engine_json(["logits", "-m", model, "--tokens", " ".join(map(str, tokens))])
+    d = engine_json(["logits", "-m", model, "--tokens", " ".join(map(str, tokens)), "-t", THREADS])
     return np.asarray(d["logits"] if isinstance(d, dict) else d, dtype=np.float64)
 
 
