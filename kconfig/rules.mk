@@ -1,6 +1,7 @@
 # A minimal appliance kernel from Debian's linux-source-6.1, all drivers built in (no modules).
 #   make kernel        out/kernel/bzImage (+ out/kernel/config); wall time in out/kernel/build-time.txt
-#   make test-kernel   builds it, boots it in QEMU with our initramfs, checks /health and a chat
+#   make test-kernel   builds it, boots it in QEMU with our initramfs, checks /health and a chat;
+#                      then boots the UEFI disk image built with it (tests/image/run.sh) when present
 # The config is `make allnoconfig` with every kconfig/*.config fragment (one file per concern)
 # merged on top, then `make olddefconfig`; a requested option missing from the result fails.
 KERNEL_TARBALL := /usr/src/linux-source-6.1.tar.xz
@@ -41,5 +42,7 @@ $(KERNEL_BZIMAGE): $(OUT)/kernel/config
 	echo "built in $$(( $$(date +%s) - t0 )) s wall (-j$(KERNEL_JOBS), nice $(KERNEL_NICE), $$(date -u +%FT%TZ))" > $(OUT)/kernel/build-time.txt
 	cp $(KERNEL_SRC)/arch/x86/boot/bzImage $@
 
-test-kernel: $(KERNEL_BZIMAGE) $(INITRAMFS)
-	tests/run_all.sh tests/kernel/run.sh
+# With `make image` present (tests/image/run.sh), its UEFI disk-image test also runs on this kernel.
+KERNEL_IMAGE_TEST := $(if $(wildcard tests/image/run.sh),"IMAGE_KERNEL=$(KERNEL_BZIMAGE) tests/image/run.sh")
+test-kernel: $(DEPS_STAMP) programs $(KERNEL_BZIMAGE) $(INITRAMFS)
+	tests/run_all.sh tests/kernel/run.sh $(KERNEL_IMAGE_TEST)
