@@ -1,6 +1,7 @@
 /* Maps an ISA level to its compiled kernel set (see kern_simd.h). */
 #include "kern_simd.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "ggml_type.h"
@@ -16,11 +17,18 @@
         (t)->vec_dot_q4_K_q8_K = lb_kern_##isa##_vec_dot_q4_K_q8_K;   \
         (t)->vec_dot_q6_K_q8_K = lb_kern_##isa##_vec_dot_q6_K_q8_K;   \
         (t)->vec_dot_f16 = lb_kern_##isa##_vec_dot_f16;               \
+        (t)->vec_dot_bf16 = lb_kern_##isa##_vec_dot_bf16;             \
+        (t)->vec_dot_q4_1_q8_1 = lb_kern_##isa##_vec_dot_q4_1_q8_1;   \
+        (t)->vec_dot_q5_0_q8_0 = lb_kern_##isa##_vec_dot_q5_0_q8_0;   \
+        (t)->vec_dot_q5_1_q8_1 = lb_kern_##isa##_vec_dot_q5_1_q8_1;   \
+        (t)->vec_dot_q5_K_q8_K = lb_kern_##isa##_vec_dot_q5_K_q8_K;   \
         (t)->quantize_row_f16 = lb_kern_##isa##_quantize_row_f16;     \
         (t)->dequantize_row_f16 = lb_kern_##isa##_dequantize_row_f16; \
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
         (t)->gemv_q4_0 = lb_kern_##isa##_gemv_q4_0;                   \
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
+        (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
+        (t)->f16_scale = lb_kern_##isa##_f16_scale;                   \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -58,6 +66,11 @@ const char *lb_kernels_install_simd(struct lb_type_traits *t)
     t[LB_TYPE_Q8_0].from_float = k.quantize_row_q8_0;
     t[LB_TYPE_Q8_K].from_float = k.quantize_row_q8_K;
     t[LB_TYPE_F16].vec_dot = k.vec_dot_f16;
+    t[LB_TYPE_BF16].vec_dot = k.vec_dot_bf16;
+    t[LB_TYPE_Q4_1].vec_dot = k.vec_dot_q4_1_q8_1;
+    t[LB_TYPE_Q5_0].vec_dot = k.vec_dot_q5_0_q8_0;
+    t[LB_TYPE_Q5_1].vec_dot = k.vec_dot_q5_1_q8_1;
+    t[LB_TYPE_Q5_K].vec_dot = k.vec_dot_q5_K_q8_K;
     t[LB_TYPE_F16].from_float = k.quantize_row_f16;
     t[LB_TYPE_F16].to_float = k.dequantize_row_f16;
     return lb_isa_name(isa);
@@ -82,4 +95,52 @@ void lb_axpy_f16(int n, float a, const void *x, float *y)
         __atomic_store_n(&g_axpy, f, __ATOMIC_RELEASE);
     }
     f(n, a, x, y);
+}
+
+static void f16_acc_fma_scalar(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)
+{
+    int d = 0;
+    for (; d < n_fma; d++)
+        acc[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), vs, lb_f16_to_f32(acc[d])));
+    for (; d < n; d++) {
+        float prod = lb_f16_to_f32(v[d]) * vs;
+        acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) + prod);
+    }
+}
+
+static void f16_scale_scalar(int n, uint16_t *acc, float ms)
+{
+    for (int d = 0; d < n; d++)
+        acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) * ms);
+}
+
+static void (*g_acc_fma)(int, int, uint16_t *, const uint16_t *, float);
+static void (*g_scale)(int, uint16_t *, float);
+
+static void pick_f16_acc(void)
+{
+    lb_simd_kernels k;
+    lb_simd_kernels_for(lb_cpu_isa(), &k);
+    __atomic_store_n(&g_scale, k.f16_scale ? k.f16_scale : f16_scale_scalar, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_acc_fma, k.f16_acc_fma ? k.f16_acc_fma : f16_acc_fma_scalar, __ATOMIC_RELEASE);
+}
+
+void lb_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)
+{
+    void (*f)(int, int, uint16_t *, const uint16_t *, float) = __atomic_load_n(&g_acc_fma, __ATOMIC_ACQUIRE);
+    if (!f) {
+        pick_f16_acc();
+        f = __atomic_load_n(&g_acc_fma, __ATOMIC_ACQUIRE);
+    }
+    f(n_fma, n, acc, v, vs);
+}
+
+void lb_f16_scale(int n, uint16_t *acc, float ms)
+{
+    void (*f)(int, uint16_t *, float) = __atomic_load_n(&g_scale, __ATOMIC_ACQUIRE);
+    if (!f) {
+        pick_f16_acc();
+        f = __atomic_load_n(&g_scale, __ATOMIC_ACQUIRE);
+    }
+    f(n, acc, ms);
 }

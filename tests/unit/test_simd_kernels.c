@@ -7,6 +7,7 @@
 #include "simd_blocks.h"
 #include "ggml_type.h"
 #include "kernels.h"
+#include "quant.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -442,4 +443,107 @@ TEST(simd_gemv_rows_match_vec_dot)
             }
         }
     }
+}
+
+/* The remaining types, generically: random blocks (sane fp16 scales in the first 1 or 2
+ * halves), activations from the scalar quantizer, tolerance from dequantized |w|.|a|. */
+TEST(simd_vec_dot_other_types)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { K = 2048 };
+    static float x[K], wf[K], af[K];
+    static uint8_t w[K * 4], a[K * 4];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        struct { uint32_t type; int halves; lb_vec_dot_fn fn; const char *name; } cases[] = {
+            { LB_TYPE_Q4_1, 2, k.vec_dot_q4_1_q8_1, "q4_1" }, { LB_TYPE_Q5_0, 1, k.vec_dot_q5_0_q8_0, "q5_0" },
+            { LB_TYPE_Q5_1, 2, k.vec_dot_q5_1_q8_1, "q5_1" }, { LB_TYPE_Q5_K, 2, k.vec_dot_q5_K_q8_K, "q5_K" },
+            { LB_TYPE_BF16, -1, k.vec_dot_bf16, "bf16" },
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            const lb_type_traits *st = lb_kernels_scalar(cases[c].type);
+            const lb_type_traits *at = lb_kernels_scalar(st->vec_dot_type);
+            CHECK_MSG(cases[c].fn != NULL, "%s %s missing", lb_isa_name(lv[l]), cases[c].name);
+            if (!cases[c].fn)
+                continue;
+            for (int rep = 0; rep < 6; rep++) {
+                int n = rep == 0 ? (cases[c].type == LB_TYPE_Q5_K ? 256 : 32) : K;
+                if (cases[c].type == LB_TYPE_BF16 && rep == 1)
+                    n = 37; /* tails */
+                fill_floats(x, n, rep % 3);
+                at->from_float(x, a, n);
+                if (cases[c].halves < 0) {
+                    fill_floats(wf, n, (rep + 1) % 3);
+                    st->from_float(wf, w, n);
+                } else {
+                    size_t rb = lb_type_row_bytes(cases[c].type, n), bb = lb_type_block_bytes(cases[c].type);
+                    fill_bytes(w, rb);
+                    for (size_t off = 0; off < rb; off += bb)
+                        for (int h = 0; h < cases[c].halves; h++) {
+                            uint16_t v = rnd_scale();
+                            memcpy(w + off + 2 * h, &v, 2);
+                        }
+                }
+                st->to_float(w, wf, n);
+                at->to_float(a, af, n);
+                float mag = 0, ref, got;
+                for (int i = 0; i < n; i++)
+                    mag += fabsf(wf[i] * af[i]);
+                st->vec_dot(n, &ref, w, a);
+                cases[c].fn(n, &got, w, a);
+                CHECK_DOT(cases[c].name, got, ref, mag);
+            }
+        }
+    }
+}
+
+/* Attention's F16 accumulator: every level bit-identical to the scalar fmaf/rounding code. */
+TEST(simd_f16_accumulator_bit_identical)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { HD = 80 }; /* 64 FMA lanes + a 16-element tail, as forward.c splits it */
+    static uint16_t v[HD], ref[HD], got[HD];
+    static float tmp[HD];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int rep = 0; rep < 200; rep++) {
+            fill_floats(tmp, HD, rep % 3);
+            lb_kernels_scalar(LB_TYPE_F16)->from_float(tmp, v, HD);
+            fill_floats(tmp, HD, (rep + 1) % 3);
+            lb_kernels_scalar(LB_TYPE_F16)->from_float(tmp, ref, HD);
+            memcpy(got, ref, sizeof got);
+            float vs = frnd() * 2.0f, ms = fabsf(frnd());
+            int n_fma = rep % 2 ? 64 : 61;
+            for (int d = 0; d < n_fma; d++)
+                ref[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), vs, lb_f16_to_f32(ref[d])));
+            for (int d = n_fma; d < HD; d++) {
+                float prod = lb_f16_to_f32(v[d]) * vs;
+                ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) + prod);
+            }
+            k.f16_acc_fma(n_fma, HD, got, v, vs);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s f16_acc_fma rep %d", lb_isa_name(lv[l]), rep);
+            for (int d = 0; d < HD; d++)
+                ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) * ms);
+            memcpy(got, ref, sizeof got); /* compare scale on identical input */
+            for (int d = 0; d < HD; d++)
+                got[d] = v[d], ref[d] = lb_f32_to_f16(lb_f16_to_f32(v[d]) * ms);
+            k.f16_scale(HD, got, ms);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s f16_scale rep %d", lb_isa_name(lv[l]), rep);
+        }
+    }
+    /* dispatched entry points */
+    for (int d = 0; d < HD; d++)
+        got[d] = ref[d] = v[d];
+    for (int d = 0; d < 64; d++)
+        ref[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), 0.75f, lb_f16_to_f32(ref[d])));
+    for (int d = 64; d < HD; d++) {
+        float prod = lb_f16_to_f32(v[d]) * 0.75f;
+        ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) + prod);
+    }
+    lb_f16_acc_fma(64, HD, got, v, 0.75f);
+    CHECK(memcmp(ref, got, sizeof ref) == 0);
 }
