@@ -35,9 +35,10 @@ $(OUT)/kernel/config: $(KERNEL_FRAGMENTS) $(KERNEL_SRC)/.stamp-extracted kconfig
 	kconfig/check.sh $(KERNEL_SRC)/.config $(KERNEL_FRAGMENTS)
 	cp $(KERNEL_SRC)/.config $@
 
+# gcc's temporary files go to out/kernel/tmp: /tmp may be a small tmpfs shared with other builds.
 $(KERNEL_BZIMAGE): $(OUT)/kernel/config
-	@t0=$$(date +%s); \
-	nice -n $(KERNEL_NICE) $(KBUILD) -j$(KERNEL_JOBS) bzImage > $(OUT)/kernel/build.log 2>&1 \
+	@mkdir -p $(OUT)/kernel/tmp; t0=$$(date +%s); \
+	TMPDIR=$(abspath $(OUT)/kernel/tmp) nice -n $(KERNEL_NICE) $(KBUILD) -j$(KERNEL_JOBS) bzImage > $(OUT)/kernel/build.log 2>&1 \
 	  || { tail -30 $(OUT)/kernel/build.log; exit 1; }; \
 	echo "built in $$(( $$(date +%s) - t0 )) s wall (-j$(KERNEL_JOBS), nice $(KERNEL_NICE), $$(date -u +%FT%TZ))" > $(OUT)/kernel/build-time.txt
 	cp $(KERNEL_SRC)/arch/x86/boot/bzImage $@
