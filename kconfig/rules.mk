@@ -29,7 +29,7 @@ $(KERNEL_SRC)/.stamp-extracted: | $(KERNEL_DEPS_STAMP)
 	mv $(OUT)/kernel/linux-source-6.1 $(KERNEL_SRC)
 	touch $@
 
-$(OUT)/kernel/config: $(KERNEL_FRAGMENTS) $(KERNEL_SRC)/.stamp-extracted kconfig/rules.mk kconfig/check.sh
+$(OUT)/kernel/config: $(KERNEL_FRAGMENTS) $(KERNEL_SRC)/.stamp-extracted kconfig/check.sh
 	cd $(KERNEL_SRC) && ARCH=x86_64 scripts/kconfig/merge_config.sh -n $(abspath $(KERNEL_FRAGMENTS)) > ../merge.log
 	$(KBUILD) olddefconfig > $(OUT)/kernel/olddefconfig.log
 	kconfig/check.sh $(KERNEL_SRC)/.config $(KERNEL_FRAGMENTS)
