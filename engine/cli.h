@@ -15,6 +15,8 @@ int lb_cli_logits(int argc, char **argv);
 int lb_cli_info(int argc, char **argv);
 int lb_cli_bench(int argc, char **argv);
 int lb_cli_power(int argc, char **argv);  /* cli_power.c */
+int lb_cli_tokenize(int argc, char **argv);    /* cli_tokenize.c */
+int lb_cli_detokenize(int argc, char **argv);  /* cli_tokenize.c */
 
 /* Prints "llmbox: MSG" on one line to stderr and returns status. */
 int lb_cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,8 @@ static const struct subcommand g_cmds[] = {
     { "logits", lb_cli_logits, "logits -m FILE --tokens \"1 2 3\" [-t THREADS]   (JSON logits of the last position)" },
     { "info", lb_cli_info, "info -m FILE [--json]" },
     { "bench", lb_cli_bench, "bench -m FILE [-p 128] [-n 64] [-t THREADS] [-r REPS] [--json]" },
+    { "tokenize", lb_cli_tokenize, "tokenize -m FILE [--no-bos] [--special]   (text on stdin -> token ids)" },
+    { "detokenize", lb_cli_detokenize, "detokenize -m FILE [--special]   (token ids on stdin -> text)" },
     { "power", lb_cli_power, "power status|apply busy|apply idle [--sysfs-root DIR] [--proc-root DIR]" },
 };
 

@@ -1,6 +1,19 @@
 /* HTTPS/1.1 server core: TLS (mbedTLS), connection limits, timeouts, keep-alive, request
  * parsing, and a handler callback per request. The OpenAI API layer (api_*.c) sits on top.
- * One thread per connection (bounded by max_conns), so a handler may block while it streams. */
+ * One thread per connection (bounded by max_conns), so a handler may block while it streams.
+ *
+ * Threading: the handler runs on its connection's thread, with the whole body already read;
+ * call lb_conn_* only from that thread. Handlers of different connections run concurrently.
+ * The core answers by itself, with an OpenAI-shaped JSON error and Connection: close: bad
+ * requests (400), head/body timeouts (408), 413, 431, 501, 505, and 503 beyond max_conns.
+ * A handler that returns without responding gets a 500 (nothing if the client already left).
+ * Disconnects: lb_conn_stream_write checks lb_conn_peer_gone first, so it fails at the first
+ * write after the client closed or reset; a handler waiting on something else (queue, a
+ * non-streamed generation) should poll lb_conn_peer_gone every ~100 ms. Writes give up after
+ * write_timeout_ms when the client stops reading.
+ * Stop: lb_server_run stops accepting, ends idle connections, lets running handlers finish
+ * (lb_conn_peer_gone turns true for them, so streams end early) and returns when all
+ * connection threads are gone. */
 #ifndef LB_SERVER_H
 #define LB_SERVER_H
 

@@ -697,6 +697,26 @@ TEST(stop_with_idle_connection_returns)
     cli_close(&c, false);
 }
 
+TEST(stop_ends_running_streams)
+{
+    fixture f;
+    if (!start(&f, 16))
+        return;
+    atomic_store(&g_stream_result, 0);
+    atomic_store(&g_stream_writes, 0);
+    client c;
+    CHECK_EQ(cli_open(&c, f.port), 0);
+    CHECK(cli_write(&c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", strlen("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+    long long t0 = ms_now();
+    while (atomic_load(&g_stream_writes) < 3 && ms_now() - t0 < 5000)
+        nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+    t0 = ms_now();
+    stop(&f);  /* the endless stream (20 s) ends at once */
+    CHECK(ms_now() - t0 < 2500);
+    CHECK_EQ(atomic_load(&g_stream_result), 1);
+    cli_close(&c, false);
+}
+
 TEST(bad_listen_addresses)
 {
     lb_server_config cfg = { .listen = "nonsense", .tls_dir = lb_test_tmpdir(), .handler = handler };
