@@ -1,5 +1,5 @@
 /* Weights memory benchmark: load time and generation speed of one model with the weights in
- * (a) anonymous memory + THP, (b) explicit hugepages (MAP_HUGETLB) and (c) a hugetlbfs file,
+ * (a) plain anonymous memory, anonymous memory + THP, (b) explicit hugepages (MAP_HUGETLB) and (c) a hugetlbfs file,
  * where a second load of (c) is a service restart that maps the pages again without
  * reading the model. One JSON line per run on stdout. Run by bench/hugepages.sh (root: it
  * sizes the hugetlb pool). Not a unit test: timings vary with the machine. */
@@ -22,7 +22,7 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: hugepages_bench MODEL off|huge|hugetlbfs:DIR N_TOKENS [THREADS]\n");
+        fprintf(stderr, "usage: hugepages_bench MODEL off|thp|huge|hugetlbfs:DIR N_TOKENS [THREADS]\n");
         return 2;
     }
     const char *path = argv[1], *mode = argv[2];
@@ -30,7 +30,9 @@ int main(int argc, char **argv)
     lb_log_init("bench", LB_LOG_WARN);
     lb_load_opts lo = LB_LOAD_OPTS_DEFAULT;
     if (!strcmp(mode, "off")) {
-        lo.hugepages = 0;
+        lo.hugepages = 0;          /* plain anonymous memory */
+    } else if (!strcmp(mode, "thp")) {
+        lo.hugepages = -1;         /* with an empty pool: anonymous memory + MADV_HUGEPAGE */
     } else if (!strcmp(mode, "huge")) {
         lo.hugepages = 1;
     } else if (!strncmp(mode, "hugetlbfs:", 10)) {
