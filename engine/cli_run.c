@@ -10,11 +10,14 @@
 #include "json.h"
 #include "model.h"
 
+#include "sampler.h"
+#include "tokenizer.h"
+
 struct run_opts {
     const char *model, *prompt, *tokens;
     long n_predict, seed, threads, n_ctx;
     float temp;
-    bool json, ignore_eos;
+    bool json, ignore_eos, special;
 };
 
 static int parse(int argc, char **argv, struct run_opts *o)
@@ -28,6 +31,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
         }
         if (!strcmp(a, "--ignore-eos")) {
             o->ignore_eos = true;
+            continue;
+        }
+        if (!strcmp(a, "--special")) {  /* parse special-token text in -p */
+            o->special = true;
             continue;
         }
         v = lb_cli_value(argc, argv, &i);
@@ -109,13 +116,30 @@ int lb_cli_run(int argc, char **argv)
     int n_prompt = 0, n_gen = 0, n_decodes = 0;
     lb_err err = { 0 };
     const char *stop = "length";
+    char *text = NULL;
+    size_t text_len = 0, text_cap = 0;
+    lb_sampler *smp = NULL;
     if ((st = lb_cli_load(o.model, false, &m)))
         return st;
+    const lb_vocab *vocab = lb_model_vocab(m);
     if (o.prompt) {
-        st = lb_cli_fail(2, "run: -p needs the tokenizer, which this build does not have yet; use --tokens");
-        goto out;
-    }
-    if (lb_cli_parse_tokens(o.tokens, &prompt, &n_prompt, &err)) {
+        if (!vocab) {
+            st = lb_cli_fail(2, "run: -p needs a tokenizer (this model has none); use --tokens");
+            goto out;
+        }
+        size_t len = strlen(o.prompt);
+        int cap = (int)(len + 8);
+        prompt = malloc((size_t)cap * sizeof *prompt);
+        n_prompt = prompt ? lb_tokenize(vocab, o.prompt, len, lb_vocab_add_bos(vocab), o.special, prompt, cap, &err) : -1;
+        if (n_prompt < 0 || n_prompt > cap) {
+            st = lb_cli_fail(2, "run: cannot tokenize the prompt: %s", prompt ? err.msg : "no memory");
+            goto out;
+        }
+        if (n_prompt == 0) {
+            st = lb_cli_fail(2, "run: the prompt is empty");
+            goto out;
+        }
+    } else if (lb_cli_parse_tokens(o.tokens, &prompt, &n_prompt, &err)) {
         st = lb_cli_fail(2, "run: %s", err.msg);
         goto out;
     }
@@ -153,6 +177,23 @@ int lb_cli_run(int argc, char **argv)
         pos[i] = i;
     uint64_t rng = o.seed >= 0 ? (uint64_t)o.seed * 0x9E3779B97F4A7C15ull + 1 : (uint64_t)time(NULL) | 1;
     int32_t eos = meta_eos(m);
+    lb_detok dt;
+    if (vocab) {
+        lb_detok_init(&dt, vocab, false);
+        /* The prompt goes through the detokenizer too (output dropped), so the continuation is
+         * spelled as in the whole text (e.g. no SentencePiece space right after BOS). */
+        for (int i = 0; i < n_prompt; i++) {
+            char scratch[256];
+            lb_detok_push(&dt, prompt[i], scratch, sizeof scratch);
+        }
+        lb_sampling_params sp = lb_sampling_default();
+        sp.temperature = o.temp;
+        sp.seed = o.seed >= 0 ? (uint64_t)o.seed : (uint64_t)time(NULL);
+        if (lb_sampler_new(&sp, n_vocab, &smp, &err)) {
+            st = lb_cli_fail(2, "run: %s", err.msg);
+            goto out;
+        }
+    }
     double t0 = lb_cli_now_ms();
     lb_batch b = { .n = n_prompt, .tokens = prompt, .pos = pos };
     int rc = lb_decode(c, &b, &err);
@@ -163,14 +204,47 @@ int lb_cli_run(int argc, char **argv)
         goto out;
     }
     while (n_gen < o.n_predict) {
-        int32_t tok = pick(lb_get_logits(c, b.n - 1), n_vocab, o.temp, &rng);
-        if (tok == eos && !o.ignore_eos) {
+        int32_t tok;
+        bool eog;
+        if (smp) {
+            tok = lb_sampler_sample(smp, lb_get_logits(c, b.n - 1));
+            lb_sampler_accept(smp, tok);
+            eog = lb_vocab_is_eog(vocab, tok);
+        } else
+        {
+            tok = pick(lb_get_logits(c, b.n - 1), n_vocab, o.temp, &rng);
+            eog = tok == eos;
+        }
+        if (eog && !o.ignore_eos) {
             stop = "eos";
             break;
         }
         gen[n_gen++] = tok;
+        char piece[256];
+        int np = 0;
+        if (vocab)
+            np = lb_detok_push(&dt, tok, piece, sizeof piece);
+        if (np > 0 && (size_t)np < sizeof piece) {
+            if (text_len + (size_t)np + 1 > text_cap) {
+                size_t nc = text_cap ? text_cap * 2 : 1024;
+                while (nc < text_len + (size_t)np + 1)
+                    nc *= 2;
+                char *t2 = realloc(text, nc);
+                if (!t2) {
+                    st = lb_cli_fail(1, "run: no memory");
+                    goto out;
+                }
+                text = t2;
+                text_cap = nc;
+            }
+            memcpy(text + text_len, piece, (size_t)np);
+            text_len += (size_t)np;
+        }
         if (!o.json) {
-            printf("%d ", tok);
+            if (vocab)
+                fwrite(piece, 1, np > 0 && (size_t)np < sizeof piece ? (size_t)np : 0, stdout);
+            else
+                printf("%d ", tok);
             fflush(stdout);
         }
         if (n_gen == o.n_predict)
@@ -186,6 +260,20 @@ int lb_cli_run(int argc, char **argv)
             goto out;
         }
         n_decodes++;
+    }
+    if (vocab) {
+        char piece[64];
+        int np = lb_detok_flush(&dt, piece, sizeof piece);
+        if (np > 0 && (size_t)np < sizeof piece) {
+            char *t2 = realloc(text, text_len + (size_t)np + 1);
+            if (t2) {
+                text = t2;
+                memcpy(text + text_len, piece, (size_t)np);
+                text_len += (size_t)np;
+            }
+            if (!o.json)
+                fwrite(piece, 1, (size_t)np, stdout);
+        }
     }
     double t2 = lb_cli_now_ms();
     double pp_ms = t1 - t0, tg_ms = t2 - t_gen0;
@@ -204,7 +292,7 @@ int lb_cli_run(int argc, char **argv)
             lb_jw_int(&w, gen[i]);
         lb_jw_arr_end(&w);
         lb_jw_key(&w, "text");
-        lb_jw_str(&w, "");
+        lb_jw_strn(&w, text ? text : "", text_len);
         lb_jw_key(&w, "stop");
         lb_jw_str(&w, stop);
         lb_jw_key(&w, "n_prompt");
@@ -233,6 +321,8 @@ int lb_cli_run(int argc, char **argv)
         putchar('\n');
     }
 out:
+    lb_sampler_free(smp);
+    free(text);
     free(prompt);
     free(gen);
     lb_ctx_free(c);
