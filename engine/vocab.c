@@ -212,7 +212,7 @@ static int finish_specials(lb_vocab *v, const lb_vocab_spec *s, lb_err *err)
 {
     static const char *const eog_texts[] = {
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-        "<EOT>", "_<EOT>", "<|end_of_text|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+        "<EOT>", "_<EOT>", "<|end_of_text|>", "<\uff5cend\u2581of\u2581sentence\uff5c>",
         "<|return|>", "<|call|>",
     };
     bool spm = v->type == LB_VOCAB_SPM;
