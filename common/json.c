@@ -21,6 +21,7 @@ struct lb_json {
         lb_json *items;  /* array elements or member values */
     } u;
     char **keys;         /* object member keys (NUL-terminated) */
+    size_t *klens;       /* their lengths: a key may contain \u0000 */
 };
 
 typedef struct arena_chunk {
@@ -37,6 +38,7 @@ struct lb_json_doc {
 typedef struct scratch_item {
     lb_json val;
     char *key;
+    size_t klen;
 } scratch_item;
 
 typedef struct parser {
@@ -315,7 +317,7 @@ static int parse_number(parser *p, lb_json *v)
     return 0;
 }
 
-static int push(parser *p, const lb_json *v, char *key)
+static int push(parser *p, const lb_json *v, char *key, size_t klen)
 {
     if (p->sp == p->scap) {
         size_t ncap = p->scap ? p->scap * 2 : 64;
@@ -327,6 +329,7 @@ static int push(parser *p, const lb_json *v, char *key)
     }
     p->stack[p->sp].val = *v;
     p->stack[p->sp].key = key;
+    p->stack[p->sp].klen = klen;
     p->sp++;
     return 0;
 }
@@ -338,16 +341,21 @@ static int collect(parser *p, lb_json *v, size_t base, bool with_keys)
     v->len = n;
     v->u.items = NULL;
     v->keys = NULL;
+    v->klens = NULL;
     if (n) {
         v->u.items = arena_alloc(p->doc, n * sizeof(lb_json));
-        if (with_keys)
+        if (with_keys) {
             v->keys = arena_alloc(p->doc, n * sizeof(char *));
-        if (!v->u.items || (with_keys && !v->keys))
+            v->klens = arena_alloc(p->doc, n * sizeof(size_t));
+        }
+        if (!v->u.items || (with_keys && (!v->keys || !v->klens)))
             return fail(p, LB_ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
             v->u.items[i] = p->stack[base + i].val;
-            if (with_keys)
+            if (with_keys) {
                 v->keys[i] = p->stack[base + i].key;
+                v->klens[i] = p->stack[base + i].klen;
+            }
         }
     }
     p->sp = base;
@@ -370,8 +378,8 @@ static int parse_container(parser *p, lb_json *v, bool is_obj)
     } else {
         for (;;) {
             char *key = NULL;
+            size_t klen = 0;
             if (is_obj) {
-                size_t klen;
                 skip_ws(p);
                 if (p->pos >= p->len || p->s[p->pos] != '"')
                     return fail(p, LB_EFORMAT, "expected string key");
@@ -383,7 +391,7 @@ static int parse_container(parser *p, lb_json *v, bool is_obj)
                 p->pos++;
             }
             lb_json child;
-            if (parse_value(p, &child) || push(p, &child, key))
+            if (parse_value(p, &child) || push(p, &child, key, klen))
                 return p->code;
             skip_ws(p);
             if (p->pos >= p->len)
@@ -442,6 +450,8 @@ int lb_json_parse(const char *s, size_t len, const lb_json_limits *lim, lb_json_
     parser p = { .s = s, .len = len, .err = err };
     p.lim.max_bytes = lim && lim->max_bytes ? lim->max_bytes : 8u << 20;
     p.lim.max_depth = lim && lim->max_depth > 0 ? lim->max_depth : 64;
+    if (p.lim.max_depth > 1000)  /* the parser recurses: keep well inside a thread's stack */
+        p.lim.max_depth = 1000;
     p.lim.max_nodes = lim && lim->max_nodes ? lim->max_nodes : 1000000;
     *out = NULL;
     if (!s && len)
@@ -490,8 +500,9 @@ const lb_json *lb_json_get(const lb_json *obj, const char *key)
 {
     if (!obj || obj->type != LB_JSON_OBJECT || !key)
         return NULL;
+    size_t kl = strlen(key);
     for (size_t i = 0; i < obj->len; i++)
-        if (strcmp(obj->keys[i], key) == 0)
+        if (obj->klens[i] == kl && memcmp(obj->keys[i], key, kl) == 0)
             return &obj->u.items[i];
     return NULL;
 }

@@ -93,6 +93,14 @@ TEST(string_decoding)
     lb_json_free(d);
 }
 
+TEST(keys_with_nul_do_not_match_prefixes)
+{
+    lb_json_doc *d = parse_ok("{\"model\\u0000x\":1,\"model\":2}");
+    double v = 0;
+    CHECK(lb_json_num(lb_json_get(lb_json_root(d), "model"), &v) && v == 2);
+    lb_json_free(d);
+}
+
 TEST(numbers)
 {
     lb_json_doc *d = parse_ok("[0, -0, 1e2, -2.5E-3, 9007199254740993, 1e-400]");
@@ -130,6 +138,12 @@ TEST(limits)
     CHECK_EQ(lb_json_parse(deep, n, NULL, &d, &err), LB_ELIMIT);
     free(deep);
     CHECK(strstr(err.msg, "nesting") != NULL);
+    /* an absurd depth limit is clamped, not trusted with the stack */
+    lim = (lb_json_limits){ .max_depth = 1 << 30 };
+    deep = malloc(n);
+    memset(deep, '[', n);
+    CHECK_EQ(lb_json_parse(deep, n, &lim, &d, &err), LB_ELIMIT);
+    free(deep);
 }
 
 TEST(large_document)
