@@ -72,7 +72,7 @@ req() {  # METHOD PATH [BODY] [KEY] -> body, then status on the last line
 }
 status_of() { tail -n1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
-jget() { "$PYTHON" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
+jget() { "$PYTHON" -c 'import json,sys; j=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(*v) if isinstance(v, tuple) else print(v)' "$1" "$2" 2>/dev/null; }
 wait_file() {  # REL VALUE: up to 5 s for the service's timer to write it
   for _ in $(seq 1 100); do [ "$(get "$1")" = "$2" ] && return 0; sleep 0.05; done; return 1
 }
