@@ -75,6 +75,15 @@ int lb_cli_bench(int argc, char **argv)
         toks[i] = (int32_t)((r >> 8) % (uint32_t)nv);
         pos[i] = (int32_t)i;
     }
+    /* Untimed warm-up, as the llama.cpp side of bench/ gets one: first-touch page faults of
+     * the context's buffers and one-time kernel setup are not tokens/s. */
+    {
+        lb_batch wb = { .n = (int)n_pp, .tokens = toks, .pos = pos };
+        if (lb_decode(c, &wb, &err)) {
+            st = lb_cli_fail(1, "bench: %s", err.msg);
+            goto out;
+        }
+    }
     for (long rep = 0; rep < reps; rep++) {
         lb_kv_truncate(c, 0, 0);
         double t0 = lb_cli_now_ms();
