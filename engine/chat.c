@@ -38,7 +38,7 @@ lb_chat_family lb_chat_detect(const char *t, bool *known)
         k = false;
     }
     if (!k)
-        LOG_WARN("chat: unrecognised chat template, using ChatML");
+        LOG_WARN("chat: %s, using ChatML", t && *t ? "unrecognised chat template" : "no chat template");
     if (known)
         *known = k;
     return f;

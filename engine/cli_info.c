@@ -2,11 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chat.h"
 #include "cli.h"
 #include "gguf.h"
 #include "json.h"
 #include "kernels.h"
 #include "model.h"
+#include "tokenizer.h"
+#include "vocab.h"
 
 int lb_cli_info(int argc, char **argv)
 {
@@ -46,6 +49,12 @@ int lb_cli_info(int argc, char **argv)
     for (int64_t i = 0; i < lb_gguf_n_tensors(g); i++)
         count[lb_gguf_tensor_at(g, i)->type]++;
     const char *isa = lb_kernels_init();
+    /* Tokenizer and chat template (tok helper): the family, or the ChatML fallback. */
+    const lb_vocab *vb = lb_model_vocab(m);
+    const char *tmpl = lb_model_meta_str(m, "tokenizer.chat_template");
+    bool chat_known = false;
+    const char *chat = lb_chat_family_name(lb_chat_detect(tmpl, &chat_known));
+    const char *chat_note = chat_known ? "" : tmpl ? " (template not recognised: fallback)" : " (no template: fallback)";
     if (json) {
         lb_jw w;
         lb_jw_init(&w);
@@ -80,6 +89,10 @@ int lb_cli_info(int argc, char **argv)
         lb_jw_key(&w, "hugepage_bytes"); lb_jw_int(&w, (long long)in.hugepage_bytes);
         lb_jw_key(&w, "load_ms"); lb_jw_double(&w, in.load_ms);
         lb_jw_key(&w, "isa"); lb_jw_str(&w, isa);
+        lb_jw_key(&w, "tokenizer"); lb_jw_str(&w, vb ? lb_vocab_model_name(vb) : "none");
+        lb_jw_key(&w, "tokenizer_pre"); lb_jw_str(&w, vb ? lb_vocab_pre_name(vb) : "none");
+        lb_jw_key(&w, "chat_template"); lb_jw_str(&w, chat);
+        lb_jw_key(&w, "chat_template_known"); lb_jw_bool(&w, chat_known);
         lb_jw_obj_end(&w);
         if (!w.failed) {
             fwrite(w.buf, 1, w.len, stdout);
@@ -111,6 +124,12 @@ int lb_cli_info(int argc, char **argv)
         printf("weights memory:  %s (%llu bytes on explicit hugepages)\n", in.weights_memory,
                (unsigned long long)in.hugepage_bytes);
         printf("kernels:         %s\n", isa);
+        if (vb)
+            printf("tokenizer:       %s (pre %s, %d tokens)\n", lb_vocab_model_name(vb), lb_vocab_pre_name(vb),
+                   lb_vocab_n_tokens(vb));
+        else
+            printf("tokenizer:       none\n");
+        printf("chat template:   %s%s\n", chat, chat_note);
         printf("load time:       %.1f ms\n", in.load_ms);
     }
     lb_model_free(m);

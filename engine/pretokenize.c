@@ -126,6 +126,12 @@ const char *lb_pretok_name(const lb_pretok *p) { return p->name; }
 bool lb_pretok_ignore_merges(const lb_pretok *p) { return p->def->ignore_merges; }
 bool lb_pretok_add_bos(const lb_pretok *p) { return p->def->add_bos; }
 
+int lb_pretok_patterns(const lb_pretok *p, const char *const **out)
+{
+    *out = p->def->regex;
+    return p->n_re;
+}
+
 static int span_push(lb_span **a, size_t *n, size_t *cap, uint32_t start, uint32_t len)
 {
     if (*n == *cap) {

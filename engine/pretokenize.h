@@ -34,6 +34,9 @@ bool lb_pretok_ignore_merges(const lb_pretok *p);
 /* The pre-tokenizer's family adds BOS by default (when add_bos_token is not in the file). */
 bool lb_pretok_add_bos(const lb_pretok *p);
 
+/* The regexes, in the order they are applied (for cross-checks against other engines). */
+int lb_pretok_patterns(const lb_pretok *p, const char *const **out);
+
 /* Splits cps[0..n) into words; *words points into sc (valid until the next call). */
 int lb_pretok_split(const lb_pretok *p, const uint32_t *cps, size_t n, lb_pretok_scratch *sc,
                     const lb_span **words, size_t *n_words, lb_err *err);
