@@ -23,7 +23,8 @@ lb_chat_family lb_chat_detect(const char *t, bool *known)
     } else if (strstr(t, "<|im_start|>")) {
         f = strstr(t, "You are Qwen") ? LB_CHAT_QWEN : LB_CHAT_CHATML;
     } else if (strstr(t, "<|start_header_id|>") && strstr(t, "<|end_header_id|>")) {
-        f = LB_CHAT_LLAMA3;
+        /* 3.1+ templates always open with the knowledge/today dates header; 3.0 does not. */
+        f = strstr(t, "Cutting Knowledge Date") ? LB_CHAT_LLAMA3 : LB_CHAT_LLAMA3_0;
     } else if (strstr(t, "<start_of_turn>")) {
         f = LB_CHAT_GEMMA;
     } else if (strstr(t, "<|assistant|>") && strstr(t, "<|end|>")) {
@@ -56,6 +57,7 @@ const char *lb_chat_family_name(lb_chat_family f)
     case LB_CHAT_ZEPHYR: return "zephyr";
     case LB_CHAT_DEEPSEEK: return "deepseek";
     case LB_CHAT_QWEN: return "qwen";
+    case LB_CHAT_LLAMA3_0: return "llama3.0";
     }
     return "unknown";
 }
@@ -150,6 +152,22 @@ static void render_llama3(sbuf *s, const lb_chat_msg *m, int n, bool gen, const 
     }
     puts_(s, "<|eot_id|>");
     for (; i < n; i++) {
+        puts_(s, "<|start_header_id|>");
+        puts_(s, m[i].role ? m[i].role : "user");
+        puts_(s, "<|end_header_id|>\n\n");
+        put_trimmed(s, content(&m[i]));
+        puts_(s, "<|eot_id|>");
+    }
+    if (gen)
+        puts_(s, "<|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+/* Llama 3.0: every message (system included) as a header block; BOS before the first. */
+static void render_llama3_0(sbuf *s, const lb_chat_msg *m, int n, bool gen, const char *bos)
+{
+    for (int i = 0; i < n; i++) {
+        if (i == 0)
+            puts_(s, bos);
         puts_(s, "<|start_header_id|>");
         puts_(s, m[i].role ? m[i].role : "user");
         puts_(s, "<|end_header_id|>\n\n");
@@ -312,6 +330,7 @@ int lb_chat_render(lb_chat_family f, const lb_chat_msg *msgs, int n, bool gen, c
     switch (f) {
     case LB_CHAT_QWEN: render_chatml(&s, msgs, n, gen, k_qwen_default_system); break;
     case LB_CHAT_LLAMA3: render_llama3(&s, msgs, n, gen, bos); break;
+    case LB_CHAT_LLAMA3_0: render_llama3_0(&s, msgs, n, gen, bos); break;
     case LB_CHAT_GEMMA: render_gemma(&s, msgs, n, gen, bos); break;
     case LB_CHAT_PHI3: render_phi3(&s, msgs, n, gen, eos); break;
     case LB_CHAT_ZEPHYR: render_zephyr(&s, msgs, n, gen, eos); break;

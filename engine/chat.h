@@ -22,6 +22,7 @@ typedef enum lb_chat_family {
     LB_CHAT_ZEPHYR,
     LB_CHAT_DEEPSEEK,
     LB_CHAT_QWEN,    /* ChatML with Qwen's default system prompt */
+    LB_CHAT_LLAMA3_0, /* Llama 3.0: like LLAMA3 (3.1+) without the dates system header */
 } lb_chat_family;
 
 /* Detects the family; *known is false when the template was not recognised (ChatML used). */

@@ -88,6 +88,11 @@ TEST(detect_other_families_and_fallback)
     CHECK_EQ(lb_chat_detect("{{ bos_token + '[INST] <<SYS>>\\n' }}", &known), LB_CHAT_LLAMA2);
     CHECK_EQ(lb_chat_detect("{{ '<|user|>\\n' + message['content'] + eos_token }}{{ '<|assistant|>' }}", &known),
              LB_CHAT_ZEPHYR);
+    /* Llama 3.0's template (no dates header) vs 3.1+ */
+    CHECK_EQ(lb_chat_detect("{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' %}", &known),
+             LB_CHAT_LLAMA3_0);
+    CHECK_EQ(lb_chat_detect("<|start_header_id|><|end_header_id|>Cutting Knowledge Date: December 2023", &known),
+             LB_CHAT_LLAMA3);
     CHECK_EQ(lb_chat_detect("{{'<\xef\xbd\x9cUser\xef\xbd\x9c>' + message['content']}}", &known), LB_CHAT_DEEPSEEK);
     CHECK_EQ(lb_chat_detect("{% for m in messages %}{{ m.content }}{% endfor %}", &known), LB_CHAT_CHATML);
     CHECK(!known);
@@ -109,6 +114,11 @@ TEST(render_other_families)
                           "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n"
                           "<|im_start|>assistant\n" },
         { LB_CHAT_LLAMA2, "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello </s><s>[INST] Bye [/INST]" },
+        { LB_CHAT_LLAMA3_0, "<s><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                            "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                            "<|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|>"
+                            "<|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|>"
+                            "<|start_header_id|>assistant<|end_header_id|>\n\n" },
         { LB_CHAT_ZEPHYR, "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello</s>\n"
                           "<|user|>\nBye</s>\n<|assistant|>\n" },
         { LB_CHAT_GEMMA, "<s><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n"
