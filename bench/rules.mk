@@ -9,5 +9,8 @@ $(BENCH_BIN)/%: bench/%.c $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/
 
 .PHONY: bench bench-progs
 bench-progs: $(BENCH_PROGS)
-bench: $(DEPS_STAMP) programs $(BENCH_PROGS) oracle
-	PYTHON=$(PYTHON) bench/run.sh
+# The oracle (llama.cpp through node-llama-cpp) comes from scripts/rules.mk when present.
+# (scripts/rules.mk is read after this file, so the oracle is built from the recipe.)
+bench: $(DEPS_STAMP) programs $(BENCH_PROGS)
+	$(if $(ORACLE),$(MAKE) $(ORACLE))
+	PYTHON=$(PYTHON) $(if $(ORACLE),ORACLE=$(abspath $(ORACLE))) bench/run.sh

@@ -8,7 +8,8 @@ generated token) go into the generated section of bench/RESULTS.md; raw runs int
 bench/results/latest.json. The 1-minute load average is recorded before every run.
 
 Environment: BENCH_THREADS="1 2", BENCH_REPS=3, BENCH_MODELS="llama1b-q4_0 ..." (subset),
-BENCH_PP=128, BENCH_TG=64, PYTHON (for mkgguf, needs numpy)."""
+BENCH_PP=128, BENCH_TG=64, PYTHON (for mkgguf, needs numpy), ORACLE (oracle.mjs path),
+MKGGUF (mkgguf.py path)."""
 import json, os, platform, re, statistics, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,8 +18,8 @@ BENCH_DIR = os.path.join(OUT, "bench")
 LLMBOX = os.path.join(OUT, "bin", "llmbox")
 BANDWIDTH = os.path.join(BENCH_DIR, "bin", "bandwidth")
 GEMM_BENCH = os.path.join(BENCH_DIR, "bin", "gemm_bench")
-ORACLE = os.path.join(OUT, "oracle", "oracle.mjs")
-MKGGUF = os.path.join(ROOT, "scripts", "mkgguf.py")
+ORACLE = os.environ.get("ORACLE") or os.path.join(OUT, "oracle", "oracle.mjs")
+MKGGUF = os.environ.get("MKGGUF") or os.path.join(ROOT, "scripts", "mkgguf.py")
 RESULTS_MD = os.path.join(ROOT, "bench", "RESULTS.md")
 RESULTS_JSON = os.path.join(ROOT, "bench", "results", "latest.json")
 

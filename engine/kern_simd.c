@@ -16,6 +16,11 @@
         (t)->vec_dot_q4_K_q8_K = lb_kern_##isa##_vec_dot_q4_K_q8_K;   \
         (t)->vec_dot_q6_K_q8_K = lb_kern_##isa##_vec_dot_q6_K_q8_K;   \
         (t)->vec_dot_f16 = lb_kern_##isa##_vec_dot_f16;               \
+        (t)->vec_dot_bf16 = lb_kern_##isa##_vec_dot_bf16;             \
+        (t)->vec_dot_q4_1_q8_1 = lb_kern_##isa##_vec_dot_q4_1_q8_1;   \
+        (t)->vec_dot_q5_0_q8_0 = lb_kern_##isa##_vec_dot_q5_0_q8_0;   \
+        (t)->vec_dot_q5_1_q8_1 = lb_kern_##isa##_vec_dot_q5_1_q8_1;   \
+        (t)->vec_dot_q5_K_q8_K = lb_kern_##isa##_vec_dot_q5_K_q8_K;   \
         (t)->quantize_row_f16 = lb_kern_##isa##_quantize_row_f16;     \
         (t)->dequantize_row_f16 = lb_kern_##isa##_dequantize_row_f16; \
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
@@ -58,6 +63,11 @@ const char *lb_kernels_install_simd(struct lb_type_traits *t)
     t[LB_TYPE_Q8_0].from_float = k.quantize_row_q8_0;
     t[LB_TYPE_Q8_K].from_float = k.quantize_row_q8_K;
     t[LB_TYPE_F16].vec_dot = k.vec_dot_f16;
+    t[LB_TYPE_BF16].vec_dot = k.vec_dot_bf16;
+    t[LB_TYPE_Q4_1].vec_dot = k.vec_dot_q4_1_q8_1;
+    t[LB_TYPE_Q5_0].vec_dot = k.vec_dot_q5_0_q8_0;
+    t[LB_TYPE_Q5_1].vec_dot = k.vec_dot_q5_1_q8_1;
+    t[LB_TYPE_Q5_K].vec_dot = k.vec_dot_q5_K_q8_K;
     t[LB_TYPE_F16].from_float = k.quantize_row_f16;
     t[LB_TYPE_F16].to_float = k.dequantize_row_f16;
     return lb_isa_name(isa);

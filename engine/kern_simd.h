@@ -23,7 +23,8 @@ typedef struct lb_simd_kernels {
     lb_isa isa; /* level these kernels were compiled for (SCALAR: none, use the reference) */
     lb_quantize_row_fn quantize_row_q8_0, quantize_row_q8_K;
     lb_vec_dot_fn vec_dot_q4_0_q8_0, vec_dot_q8_0_q8_0, vec_dot_q4_K_q8_K, vec_dot_q6_K_q8_K;
-    lb_vec_dot_fn vec_dot_f16;
+    lb_vec_dot_fn vec_dot_f16, vec_dot_bf16;
+    lb_vec_dot_fn vec_dot_q4_1_q8_1, vec_dot_q5_0_q8_0, vec_dot_q5_1_q8_1, vec_dot_q5_K_q8_K;
     lb_quantize_row_fn quantize_row_f16;
     lb_dequantize_row_fn dequantize_row_f16;
     lb_axpy_fn axpy_f16;
@@ -54,6 +55,11 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_vec_dot_q4_K_q8_K(int n, float *s, const void *vx, const void *vy); \
     void lb_kern_##isa##_vec_dot_q6_K_q8_K(int n, float *s, const void *vx, const void *vy); \
     void lb_kern_##isa##_vec_dot_f16(int n, float *s, const void *vx, const void *vy);       \
+    void lb_kern_##isa##_vec_dot_bf16(int n, float *s, const void *vx, const void *vy);      \
+    void lb_kern_##isa##_vec_dot_q4_1_q8_1(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q5_0_q8_0(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q5_1_q8_1(int n, float *s, const void *vx, const void *vy); \
+    void lb_kern_##isa##_vec_dot_q5_K_q8_K(int n, float *s, const void *vx, const void *vy); \
     void lb_kern_##isa##_quantize_row_f16(const float *x, void *y, int64_t n);              \
     void lb_kern_##isa##_dequantize_row_f16(const void *x, float *y, int64_t n);            \
     void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);                 \

@@ -436,3 +436,126 @@ void KERN(gemv_act_from_q8_0)(const void *vq, int k, lbs_gemv_act *act)
         act->dy[b] = k_h2f(q[b].d);
     }
 }
+
+/* ---- Q4_1, Q5_0, Q5_1 (32-blocks), Q5_K, BF16 ---- */
+
+/* The 32 bits of a Q5 block's qh as 32 bytes: 0x10 where the bit is set (element e = bit e). */
+static inline __m256i k_q5_high(const uint8_t qh4[4])
+{
+    uint32_t x32;
+    memcpy(&x32, qh4, 4);
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuf);
+    bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(0x10));
+}
+
+void KERN(vec_dot_q4_1_q8_1)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q4_1 *x = vx;
+    const lbs_q8_1 *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float summ = 0.0f;
+    for (int i = 0; i < n / LBS_QK; i++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i p = DPBUSD(_mm256_setzero_si256(), k_nibbles(x[i].qs), a);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc);
+        summ += k_h2f(x[i].m) * k_h2f(y[i].s);
+    }
+    *s = k_hsum8(acc) + summ;
+}
+
+void KERN(vec_dot_q5_0_q8_0)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q5_0 *x = vx;
+    const lbs_q8_0 *y = vy;
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < n / LBS_QK; i++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i u = _mm256_or_si256(k_nibbles(x[i].qs), k_q5_high(x[i].qh));
+        __m256i p = _mm256_sub_epi32(DPBUSD(_mm256_setzero_si256(), u, a), DPBUSD(_mm256_setzero_si256(), sixteen, a));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc);
+    }
+    *s = k_hsum8(acc);
+}
+
+void KERN(vec_dot_q5_1_q8_1)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q5_1 *x = vx;
+    const lbs_q8_1 *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float summ = 0.0f;
+    for (int i = 0; i < n / LBS_QK; i++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i u = _mm256_or_si256(k_nibbles(x[i].qs), k_q5_high(x[i].qh));
+        __m256i p = DPBUSD(_mm256_setzero_si256(), u, a);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(k_h2f(x[i].d) * k_h2f(y[i].d)), acc);
+        summ += k_h2f(x[i].m) * k_h2f(y[i].s);
+    }
+    *s = k_hsum8(acc) + summ;
+}
+
+void KERN(vec_dot_q5_K_q8_K)(int n, float *s, const void *vx, const void *vy)
+{
+    const lbs_q5_K *x = vx;
+    const lbs_q8_K *y = vy;
+    const __m256i lowmask = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (int i = 0; i < n / LBS_QK_K; i++) {
+        uint32_t u[4];
+        k_k4_scales(x[i].scales, u);
+        const uint8_t *sc = (const uint8_t *)u, *mn = sc + 8;
+        const float d = y[i].d * k_h2f(x[i].d);
+        const float dmin = y[i].d * k_h2f(x[i].dmin);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m128i m8 = _mm_loadl_epi64((const __m128i *)mn);
+        __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
+        accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, m16)), _mm256_set1_ps(dmin), accm);
+        __m256i hb = _mm256_loadu_si256((const __m256i *)x[i].qh);
+        __m256i sumi = _mm256_setzero_si256();
+        const uint8_t *q = x[i].qs;
+        const int8_t *a = y[i].qs;
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            __m256i qv = _mm256_loadu_si256((const __m256i *)q);
+            __m256i hlo = _mm256_slli_epi16(_mm256_and_si256(hb, one), 4);
+            __m256i hhi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 1), one), 4);
+            hb = _mm256_srli_epi16(hb, 2);
+            __m256i lo = _mm256_or_si256(_mm256_and_si256(qv, lowmask), hlo);
+            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qv, 4), lowmask), hhi);
+            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));
+            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32)));
+            sumi = DPWSSD(sumi, plo, _mm256_set1_epi16(sc[2 * j]));
+            sumi = DPWSSD(sumi, phi, _mm256_set1_epi16(sc[2 * j + 1]));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
+    }
+    *s = k_hsum8(acc) - k_hsum8(accm);
+}
+
+static inline __m256 k_bf16x8(const uint16_t *p)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+void KERN(vec_dot_bf16)(int n, float *s, const void *vx, const void *vy)
+{
+    const uint16_t *x = vx, *y = vy;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(k_bf16x8(x + i), k_bf16x8(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(k_bf16x8(x + i + 8), k_bf16x8(y + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8)
+        acc0 = _mm256_fmadd_ps(k_bf16x8(x + i), k_bf16x8(y + i), acc0);
+    float sum = k_hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) {
+        uint32_t a = (uint32_t)x[i] << 16, b = (uint32_t)y[i] << 16;
+        float fa, fb;
+        memcpy(&fa, &a, 4);
+        memcpy(&fb, &b, 4);
+        sum += fa * fb;
+    }
+    *s = sum;
+}

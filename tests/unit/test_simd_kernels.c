@@ -443,3 +443,57 @@ TEST(simd_gemv_rows_match_vec_dot)
         }
     }
 }
+
+/* The remaining types, generically: random blocks (sane fp16 scales in the first 1 or 2
+ * halves), activations from the scalar quantizer, tolerance from dequantized |w|.|a|. */
+TEST(simd_vec_dot_other_types)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { K = 2048 };
+    static float x[K], wf[K], af[K];
+    static uint8_t w[K * 4], a[K * 4];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        struct { uint32_t type; int halves; lb_vec_dot_fn fn; const char *name; } cases[] = {
+            { LB_TYPE_Q4_1, 2, k.vec_dot_q4_1_q8_1, "q4_1" }, { LB_TYPE_Q5_0, 1, k.vec_dot_q5_0_q8_0, "q5_0" },
+            { LB_TYPE_Q5_1, 2, k.vec_dot_q5_1_q8_1, "q5_1" }, { LB_TYPE_Q5_K, 2, k.vec_dot_q5_K_q8_K, "q5_K" },
+            { LB_TYPE_BF16, -1, k.vec_dot_bf16, "bf16" },
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            const lb_type_traits *st = lb_kernels_scalar(cases[c].type);
+            const lb_type_traits *at = lb_kernels_scalar(st->vec_dot_type);
+            CHECK_MSG(cases[c].fn != NULL, "%s %s missing", lb_isa_name(lv[l]), cases[c].name);
+            if (!cases[c].fn)
+                continue;
+            for (int rep = 0; rep < 6; rep++) {
+                int n = rep == 0 ? (cases[c].type == LB_TYPE_Q5_K ? 256 : 32) : K;
+                if (cases[c].type == LB_TYPE_BF16 && rep == 1)
+                    n = 37; /* tails */
+                fill_floats(x, n, rep % 3);
+                at->from_float(x, a, n);
+                if (cases[c].halves < 0) {
+                    fill_floats(wf, n, (rep + 1) % 3);
+                    st->from_float(wf, w, n);
+                } else {
+                    size_t rb = lb_type_row_bytes(cases[c].type, n), bb = lb_type_block_bytes(cases[c].type);
+                    fill_bytes(w, rb);
+                    for (size_t off = 0; off < rb; off += bb)
+                        for (int h = 0; h < cases[c].halves; h++) {
+                            uint16_t v = rnd_scale();
+                            memcpy(w + off + 2 * h, &v, 2);
+                        }
+                }
+                st->to_float(w, wf, n);
+                at->to_float(a, af, n);
+                float mag = 0, ref, got;
+                for (int i = 0; i < n; i++)
+                    mag += fabsf(wf[i] * af[i]);
+                st->vec_dot(n, &ref, w, a);
+                cases[c].fn(n, &got, w, a);
+                CHECK_DOT(cases[c].name, got, ref, mag);
+            }
+        }
+    }
+}
