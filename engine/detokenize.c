@@ -1,5 +1,6 @@
 /* Token → text: SentencePiece "▁" becomes a space and <0xNN> tokens their byte; GPT-2's byte
  * stand-ins are mapped back. The streaming detokenizer holds back incomplete UTF-8. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "unicode.h"
@@ -133,12 +134,14 @@ int lb_detok_push(lb_detok *d, int32_t tok, char *out, int cap)
         if (!d->special)
             return 0;
     }
-    char piece[256 + 8];
-    int n = lb_token_to_piece(d->v, tok, d->special, piece + d->n_pending, 256);
+    /* pending bytes + this piece; long pieces (runs of spaces in code vocabularies) get heap */
+    char small[512 + 8], *piece = small;
+    int n = lb_token_to_piece(d->v, tok, d->special, NULL, 0);
     if (n < 0)
         return 0;  /* invalid id: nothing to show */
-    if (n > 256)
-        n = 256;   /* longer pieces do not occur in real vocabularies; keep the head */
+    if (n > 512 && !(piece = malloc((size_t)n + 8)))
+        return 0;
+    lb_token_to_piece(d->v, tok, d->special, piece + d->n_pending, n);
     memcpy(piece, d->pending, (size_t)d->n_pending);
     int total = d->n_pending + n;
     int start = 0;
@@ -153,6 +156,8 @@ int lb_detok_push(lb_detok *d, int32_t tok, char *out, int cap)
     append_valid(out, cap, &w, piece + start, complete - start);
     d->n_pending = total - complete;
     memmove(d->pending, piece + complete, (size_t)d->n_pending);
+    if (piece != small)
+        free(piece);
     out[w] = 0;
     return w;
 }

@@ -525,3 +525,61 @@ TEST(malformed_gguf_metadata)
         free(b.b);
     }
 }
+
+/* llama3-family pre-tokenizers take a whole word that is a token without merging. */
+TEST(ignore_merges_for_llama3)
+{
+    static const char *toks[] = { "a", "b", "c", "bc", "abc" };
+    static const char *merges[] = { "b c" };
+    lb_vocab_spec s = lb_vocab_spec_default();
+    s.model = "gpt2";
+    s.n_tokens = 5;
+    s.tokens = toks;
+    s.n_merges = 1;
+    s.merges = merges;
+    int32_t ids[8];
+    lb_err err = { 0 };
+    const char *pres[] = { "gpt-2", "llama-bpe" };
+    for (int k = 0; k < 2; k++) {
+        s.pre = pres[k];
+        lb_vocab *v = NULL;
+        CHECK_EQ(lb_vocab_build(&s, &v, &err), 0);
+        if (!v)
+            continue;
+        int n = lb_tokenize(v, "abc", 3, false, false, ids, 8, &err);
+        if (k == 0) {
+            CHECK_EQ(n, 2);  /* a + bc: no merge makes "abc" */
+            CHECK_EQ(ids[1], 3);
+        } else {
+            CHECK_EQ(n, 1);
+            CHECK_EQ(ids[0], 4);
+            CHECK(lb_vocab_add_bos(v) == false);  /* no BOS token in this vocabulary */
+        }
+        lb_vocab_free(v);
+    }
+}
+
+/* A piece longer than any fixed buffer still streams out whole. */
+TEST(detok_long_piece)
+{
+    char big[2001];
+    memset(big, 'x', 2000);
+    big[2000] = 0;
+    const char *toks[] = { "<unk>", "<s>", "</s>", big };
+    lb_vocab_spec s = lb_vocab_spec_default();
+    s.model = "llama";
+    s.n_tokens = 4;
+    s.tokens = toks;
+    lb_vocab *v = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_vocab_build(&s, &v, &err), 0);
+    if (!v)
+        return;
+    lb_detok d;
+    lb_detok_init(&d, v, false);
+    char *out = malloc(4096);
+    CHECK_EQ(lb_detok_push(&d, 3, out, 4096), 2000);
+    CHECK_EQ(strlen(out), 2000);
+    free(out);
+    lb_vocab_free(v);
+}
