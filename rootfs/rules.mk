@@ -55,3 +55,15 @@ bench-boot: $(INITRAMFS)
 
 # The cpio writer and module selection, checked with GNU cpio (fast; no QEMU).
 LATE_TEST_SUITES += rootfs/test_mkinitramfs.sh
+
+# The disk image for a real mini-PC (scripts/mkimage.sh, no root): GPT, an ESP holding one
+# unified kernel image (kernel + this initramfs + command line), an exFAT data partition LLMBOX.
+#   make image [MODEL=x.gguf] [IMAGE_DATA_MIB=N] [IMAGE_KERNEL=out/kernel/bzImage]
+IMAGE := $(OUT)/llmbox.img
+IMAGE_KERNEL ?= $(KERNEL)
+IMAGE_DATA_MIB ?= 1024
+IMAGE_CMDLINE ?= console=ttyS0,115200 console=tty0 quiet panic=10
+.PHONY: image
+image: $(DEPS_STAMP) programs $(INITRAMFS)
+	scripts/mkimage.sh --kernel $(IMAGE_KERNEL) --initrd $(INITRAMFS) --out $(IMAGE) \
+	  --data-mib $(IMAGE_DATA_MIB) --cmdline "$(IMAGE_CMDLINE)" $(if $(MODEL),--model $(MODEL))

@@ -13,6 +13,7 @@ PKGS=(
   qemu-system-x86 qemu-utils linux-image-amd64 ovmf  # boot the appliance in tests and `make run`
   cpio gzip zstd                        # initramfs packing
   e2fsprogs exfatprogs dosfstools mtools gdisk  # data partition and disk image, without root
+  systemd-boot-efi binutils             # EFI stub + objcopy for the unified kernel image
   curl ca-certificates openssl          # API tests and fingerprints
   nodejs npm                            # llama.cpp oracle (node-llama-cpp) and the openai client
 )
