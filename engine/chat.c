@@ -13,6 +13,7 @@
 
 static const char k_qwen_default_system[] =
     "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+static const char k_qwen2_default_system[] = "You are a helpful assistant.";
 
 lb_chat_family lb_chat_detect(const char *t, bool *known)
 {
@@ -21,7 +22,10 @@ lb_chat_family lb_chat_detect(const char *t, bool *known)
     if (!t || !*t) {
         k = false;
     } else if (strstr(t, "<|im_start|>")) {
-        f = strstr(t, "You are Qwen") ? LB_CHAT_QWEN : LB_CHAT_CHATML;
+        f = strstr(t, "You are Qwen") ? LB_CHAT_QWEN
+            : strstr(t, "<|im_start|>system\\nYou are a helpful assistant.<|im_end|>") ||
+                      strstr(t, "<|im_start|>system\nYou are a helpful assistant.<|im_end|>")
+                ? LB_CHAT_QWEN2 : LB_CHAT_CHATML;
     } else if (strstr(t, "<|start_header_id|>") && strstr(t, "<|end_header_id|>")) {
         /* 3.1+ templates always open with the knowledge/today dates header; 3.0 does not. */
         f = strstr(t, "Cutting Knowledge Date") ? LB_CHAT_LLAMA3 : LB_CHAT_LLAMA3_0;
@@ -58,6 +62,7 @@ const char *lb_chat_family_name(lb_chat_family f)
     case LB_CHAT_DEEPSEEK: return "deepseek";
     case LB_CHAT_QWEN: return "qwen";
     case LB_CHAT_LLAMA3_0: return "llama3.0";
+    case LB_CHAT_QWEN2: return "qwen2";
     }
     return "unknown";
 }
@@ -329,6 +334,9 @@ int lb_chat_render(lb_chat_family f, const lb_chat_msg *msgs, int n, bool gen, c
     puts_(&s, "");  /* an empty conversation still gives a valid string */
     switch (f) {
     case LB_CHAT_QWEN: render_chatml(&s, msgs, n, gen, k_qwen_default_system); break;
+    case LB_CHAT_QWEN2: /* its template adds the default inside the message loop */
+        render_chatml(&s, msgs, n, gen, n > 0 ? k_qwen2_default_system : NULL);
+        break;
     case LB_CHAT_LLAMA3: render_llama3(&s, msgs, n, gen, bos); break;
     case LB_CHAT_LLAMA3_0: render_llama3_0(&s, msgs, n, gen, bos); break;
     case LB_CHAT_GEMMA: render_gemma(&s, msgs, n, gen, bos); break;

@@ -88,6 +88,19 @@ TEST(detect_other_families_and_fallback)
     CHECK_EQ(lb_chat_detect("{{ bos_token + '[INST] <<SYS>>\\n' }}", &known), LB_CHAT_LLAMA2);
     CHECK_EQ(lb_chat_detect("{{ '<|user|>\\n' + message['content'] + eos_token }}{{ '<|assistant|>' }}", &known),
              LB_CHAT_ZEPHYR);
+    /* Qwen1.5/2: ChatML with a default system prompt (template as the models ship it) */
+    const char *qwen2 = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+                        "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+                        "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+                        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    CHECK_EQ(lb_chat_detect(qwen2, &known), LB_CHAT_QWEN2);
+    const lb_chat_msg u[] = { { "user", "Hi" } };
+    char *got = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_chat_render(LB_CHAT_QWEN2, u, 1, true, "", "", &got, &err), 0);
+    CHECK_STR(got, "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                   "<|im_start|>assistant\n");
+    free(got);
     /* Llama 3.0's template (no dates header) vs 3.1+ */
     CHECK_EQ(lb_chat_detect("{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' %}", &known),
              LB_CHAT_LLAMA3_0);
