@@ -226,18 +226,12 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
                 float Mold = M;
                 M = sc;
                 ms = expf(Mold - M);
-                for (int d = 0; d < hd; d++)
-                    acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) * ms);
+                lb_f16_scale(hd, acc, ms); /* SIMD, bit-identical */
             } else {
                 vs = expf(sc - M);
             }
             const lb_f16 *vr = vc + (size_t)t * c->KV;
-            for (int d = 0; d < simd; d++)
-                acc[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(vr[d]), vs, lb_f16_to_f32(acc[d])));
-            for (int d = simd; d < hd; d++) {
-                float prod = lb_f16_to_f32(vr[d]) * vs;
-                acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) + prod);
-            }
+            lb_f16_acc_fma(simd, hd, acc, vr, vs); /* SIMD, bit-identical to fmaf + f16 rounding */
             S = S * ms + vs;
         }
         const float inv = S == 0.0f ? 0.0f : 1.0f / S;

@@ -186,6 +186,8 @@ static void token_text(const lb_vocab *v, int32_t t, char *buf, size_t cap)
 
 int lb_api_set_model(lb_api *api, lb_model *m, lb_sched *sched, int n_ctx, const char *model_path, lb_err *err)
 {
+    if (!lb_model_vocab(m))
+        return lb_err_set(err, LB_ENOTSUP, "the model has no vocabulary (tokenizer) to serve text with");
     api->model = m;
     api->vocab = lb_model_vocab(m);
     api->sched = sched;

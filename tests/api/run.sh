@@ -68,6 +68,14 @@ expect() {
   pass "$name"
 }
 
+# --- command line: version, bad options, a model that cannot be loaded ---------------------
+"$LLMBOXD" --version | grep -q '^llmboxd '; ok_if version_flag $? "$("$LLMBOXD" --version 2>&1)"
+"$LLMBOXD" --model "$MODEL" --parallel zero >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ]; ok_if bad_option_exit_2 $? "exit status $rc"
+printf 'GGUF garbage' >"$tmp/bad.gguf"
+timeout 20 "$LLMBOXD" --model "$tmp/bad.gguf" --listen 127.0.0.1:0 --tls-dir "$tmp/badtls" --api-key-file "$tmp/bad.key" >"$tmp/logbad" 2>&1; rc=$?
+[ "$rc" = 1 ] && grep -q "cannot serve model" "$tmp/logbad"; ok_if corrupt_model_clear_error_exit_1 $? "exit $rc: $(tail -2 "$tmp/logbad")"
+
 if ! start "$tmp/log1"; then
   echo "FAIL api/start: llmboxd did not become healthy"; sed 's/^/# /' "$tmp/log1"; exit 1
 fi
