@@ -27,6 +27,8 @@ int lb_cli_load_status(int code);
 const char *lb_cli_value(int argc, char **argv, int *i);
 bool lb_cli_int(const char *s, long min, long max, long *out);
 bool lb_cli_float(const char *s, float *out);
+/* "on"/"off" (also 1/0) into *out. */
+bool lb_cli_onoff(const char *s, int *out);
 /* Parses "1 2 3" (spaces or commas) into a malloc'd array. */
 int lb_cli_parse_tokens(const char *s, int32_t **out, int *n, lb_err *err);
 

@@ -60,6 +60,19 @@ bool lb_cli_float(const char *s, float *out)
     return true;
 }
 
+bool lb_cli_onoff(const char *s, int *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "1")) {
+        *out = 1;
+        return true;
+    }
+    if (!strcmp(s, "off") || !strcmp(s, "0")) {
+        *out = 0;
+        return true;
+    }
+    return false;
+}
+
 int lb_cli_parse_tokens(const char *s, int32_t **out, int *n, lb_err *err)
 {
     *out = NULL;

@@ -10,6 +10,7 @@ int lb_cli_logits(int argc, char **argv)
 {
     const char *model = NULL, *tokens = NULL;
     long threads = 0;
+    int flash = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = lb_cli_value(argc, argv, &i);
         if (!v)
@@ -19,6 +20,8 @@ int lb_cli_logits(int argc, char **argv)
         else if (!strcmp(a, "--tokens"))
             tokens = v;
         else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && lb_cli_int(v, 1, 1024, &threads))
+            ;
+        else if ((!strcmp(a, "-fa") || !strcmp(a, "--flash-attn")) && lb_cli_onoff(v, &flash))
             ;
         else
             return lb_cli_fail(2, "logits: bad option or value: %s %s", a, v);
@@ -34,7 +37,7 @@ int lb_cli_logits(int argc, char **argv)
         return lb_cli_fail(2, "logits: %s", err.msg);
     if ((st = lb_cli_load(model, false, &m)))
         goto out;
-    lb_ctx_params cp = { .n_ctx = n, .n_seq = 1, .n_batch = n, .n_threads = (int)threads };
+    lb_ctx_params cp = { .n_ctx = n, .n_seq = 1, .n_batch = n, .n_threads = (int)threads, .flash_attn = flash };
     if (lb_ctx_new(m, &cp, &c, &err)) {
         st = lb_cli_fail(1, "logits: %s", err.msg);
         goto out;

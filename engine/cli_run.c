@@ -16,6 +16,7 @@
 struct run_opts {
     const char *model, *prompt, *tokens;
     long n_predict, seed, threads, n_ctx;
+    int flash;
     float temp;
     bool json, ignore_eos, special;
 };
@@ -55,6 +56,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && lb_cli_int(v, 1, 1024, &o->threads))
             ;
         else if ((!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) && lb_cli_int(v, 1, 1 << 20, &o->n_ctx))
+            ;
+        else if ((!strcmp(a, "-fa") || !strcmp(a, "--flash-attn")) && lb_cli_onoff(v, &o->flash))
             ;
         else
             return lb_cli_fail(2, "run: bad option or value: %s %s", a, v);
@@ -151,7 +154,7 @@ int lb_cli_run(int argc, char **argv)
         }
     lb_model_info info;
     lb_model_get_info(m, &info);
-    lb_ctx_params cp = { .n_ctx = (int)o.n_ctx, .n_seq = 1, .n_batch = 0, .n_threads = (int)o.threads };
+    lb_ctx_params cp = { .n_ctx = (int)o.n_ctx, .n_seq = 1, .n_batch = 0, .n_threads = (int)o.threads, .flash_attn = o.flash };
     if (cp.n_ctx == 0) {
         long need = n_prompt + o.n_predict;
         cp.n_ctx = (int)(need < info.n_ctx_train ? need : info.n_ctx_train);

@@ -53,6 +53,8 @@ typedef struct lb_ctx_params {
     int n_seq;      /* sequences (slots); 0 = 1 */
     int n_batch;    /* max tokens per lb_decode call; 0 = 512 */
     int n_threads;  /* 0 = number of physical cores */
+    int flash_attn; /* 0: ggml's plain attention arithmetic (parity default); 1: llama.cpp's
+                       CPU flash-attention arithmetic (online softmax, f16 V accumulator) */
 } lb_ctx_params;
 
 int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err);

@@ -1,8 +1,9 @@
 /* Contexts (KV cache + scratch) and the forward pass of llama/qwen2 models, following
  * llama.cpp's graph and ggml's CPU arithmetic: RMSNorm with a double sum, RoPE angles by
- * repeated multiplication, K/V cached as f16, flash-attention style attention (f16 Q and
- * V accumulator, online softmax), SwiGLU feed-forward. */
+ * repeated multiplication, K/V cached as f16, attention in ggml's plain or flash-attention
+ * arithmetic (lb_ctx_params.flash_attn), SwiGLU feed-forward. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ struct lb_ctx {
     float *x, *xb, *xb2, *q, *k, *v, *att, *hb, *hb2, *rope_cs;
     void *qbuf;
     lb_f16 *q16, *acc16;        /* per thread: hd each */
+    float *scores;              /* per thread: 2 * n_ctx */
+    lb_f16 *p16;                /* per thread: n_ctx */
+    bool flash;                 /* flash-attention arithmetic (else plain) */
     /* outputs */
     float *logits;
     int logits_cap;             /* rows */
@@ -97,13 +101,16 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     c->qbuf = malloc(lb_matmul_qbuf_size(max_in, c->n_batch));
     c->q16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
     c->acc16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
+    c->scores = malloc(nt * 2 * (size_t)c->n_ctx * sizeof(float));
+    c->p16 = malloc(nt * (size_t)c->n_ctx * sizeof(lb_f16));
+    c->flash = d.flash_attn > 0;
     c->logits_cap = c->n_seq;
     c->logits = malloc((size_t)c->logits_cap * (size_t)hp->n_vocab * sizeof(float));
     c->out_idx_cap = c->n_batch;
     c->out_idx = malloc((size_t)c->out_idx_cap * sizeof(int));
     if (!c->k_cache || !c->v_cache || !c->kv_len || !c->next_pos || !c->x || !c->xb || !c->xb2 || !c->q ||
         !c->att || !c->k || !c->v || !c->hb || !c->hb2 || !c->rope_cs || !c->qbuf || !c->q16 ||
-        !c->acc16 || !c->logits || !c->out_idx) {
+        !c->acc16 || !c->scores || !c->p16 || !c->logits || !c->out_idx) {
         lb_ctx_free(c);
         return lb_err_set(err, LB_ENOMEM, "ctx: no memory for a %d-position, %d-sequence cache", d.n_ctx, d.n_seq);
     }
@@ -117,7 +124,7 @@ void lb_ctx_free(lb_ctx *c)
         return;
     lb_pool_free(c->pool);
     void *bufs[] = { c->k_cache, c->v_cache, c->kv_len, c->next_pos, c->x, c->xb, c->xb2, c->q, c->att, c->k,
-                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->logits, c->out_idx };
+                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->scores, c->p16, c->logits, c->out_idx };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(c);
@@ -193,17 +200,66 @@ struct attn_job {
     const int32_t *pos, *seq;
 };
 
-/* Attention of one (token, head) pair as llama.cpp's CPU flash attention computes it: Q rounded
- * to f16, scores from the f16 cache, online softmax, V accumulated in an f16 vector (rounded
- * after every step; fused multiply-add on the part ggml's 64-wide SIMD loop covers). */
+/* Attention of one (token, head) pair, in one of llama.cpp's two CPU arithmetics (both with Q
+ * rounded to f16 and scores from the f16 cache):
+ *  plain (ggml mul_mat + soft_max): full softmax in f32, weights rounded to f16, f32 sums;
+ *  flash (ggml flash_attn_ext): online softmax, V accumulated in an f16 vector rounded after
+ *  every step (fused multiply-add on the part ggml's 64-wide SIMD loop covers). */
+static void attn_plain(lb_ctx *c, const float *scores_in, float *scores, lb_f16 *p16, int p,
+                       const lb_f16 *vc, float *out)
+{
+    int hd = c->hd;
+    float max = -INFINITY;
+    for (int t = 0; t <= p; t++)
+        max = scores_in[t] > max ? scores_in[t] : max;
+    double sum = 0;
+    for (int t = 0; t <= p; t++) {
+        scores[t] = expf(scores_in[t] - max);
+        sum += scores[t];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int t = 0; t <= p; t++)
+        p16[t] = lb_f32_to_f16(scores[t] * inv);
+    for (int d = 0; d < hd; d++)
+        out[d] = 0;
+    for (int t = 0; t <= p; t++)
+        lb_axpy_f16(hd, lb_f16_to_f32(p16[t]), vc + (size_t)t * c->KV, out);
+}
+
+static void attn_flash(lb_ctx *c, const float *scores, lb_f16 *acc, int p, const lb_f16 *vc, float *out)
+{
+    int hd = c->hd, simd = hd & ~63;
+    float M = -INFINITY, S = 0.0f;
+    memset(acc, 0, (size_t)hd * sizeof *acc);
+    for (int t = 0; t <= p; t++) {
+        float sc = scores[t], ms = 1.0f, vs = 1.0f;
+        if (sc > M) {
+            float Mold = M;
+            M = sc;
+            ms = expf(Mold - M);
+            lb_f16_scale(hd, acc, ms); /* SIMD, bit-identical */
+        } else {
+            vs = expf(sc - M);
+        }
+        const lb_f16 *vr = vc + (size_t)t * c->KV;
+        lb_f16_acc_fma(simd, hd, acc, vr, vs); /* SIMD, bit-identical to fmaf + f16 rounding */
+        S = S * ms + vs;
+    }
+    const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int d = 0; d < hd; d++)
+        out[d] = lb_f16_to_f32(acc[d]) * inv;
+}
+
 static void attn_job_fn(void *arg, int chunk, int n_chunks)
 {
     struct attn_job *j = arg;
     lb_ctx *c = j->c;
     const lb_hparams *hp = &c->m->hp;
-    int hd = c->hd, group = hp->n_head / hp->n_head_kv, simd = hd & ~63;
-    lb_f16 *q16 = c->q16 + (size_t)lb_pool_tid() * hd;
-    lb_f16 *acc = c->acc16 + (size_t)lb_pool_tid() * hd;
+    int hd = c->hd, group = hp->n_head / hp->n_head_kv, tid = lb_pool_tid();
+    lb_f16 *q16 = c->q16 + (size_t)tid * hd;
+    lb_f16 *acc = c->acc16 + (size_t)tid * hd;
+    float *raw = c->scores + (size_t)tid * 2 * c->n_ctx, *tmp = raw + c->n_ctx;
+    lb_f16 *p16 = c->p16 + (size_t)tid * c->n_ctx;
     const float scale = 1.0f / sqrtf((float)hd);
     lb_vec_dot_fn dot16 = lb_kernels(LB_TYPE_F16)->vec_dot;
     lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
@@ -215,35 +271,34 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
         to16(c->q + (size_t)i * c->Q + (size_t)h * hd, q16, hd);
         const lb_f16 *kc = c->k_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         const lb_f16 *vc = c->v_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
-        float M = -INFINITY, S = 0.0f;
-        memset(acc, 0, (size_t)hd * sizeof *acc);
         for (int t = 0; t <= p; t++) {
-            float sc;
-            dot16(hd, &sc, kc + (size_t)t * c->KV, q16);
-            sc = sc * scale;
-            float ms = 1.0f, vs = 1.0f;
-            if (sc > M) {
-                float Mold = M;
-                M = sc;
-                ms = expf(Mold - M);
-                for (int d = 0; d < hd; d++)
-                    acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) * ms);
-            } else {
-                vs = expf(sc - M);
-            }
-            const lb_f16 *vr = vc + (size_t)t * c->KV;
-            for (int d = 0; d < simd; d++)
-                acc[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(vr[d]), vs, lb_f16_to_f32(acc[d])));
-            for (int d = simd; d < hd; d++) {
-                float prod = lb_f16_to_f32(vr[d]) * vs;
-                acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) + prod);
-            }
-            S = S * ms + vs;
+            float d;
+            dot16(hd, &d, kc + (size_t)t * c->KV, q16);
+            raw[t] = d * scale;
         }
-        const float inv = S == 0.0f ? 0.0f : 1.0f / S;
         float *out = c->att + (size_t)i * c->Q + (size_t)h * hd;
-        for (int d = 0; d < hd; d++)
-            out[d] = lb_f16_to_f32(acc[d]) * inv;
+        if (c->flash)
+            attn_flash(c, raw, acc, p, vc, out);
+        else
+            attn_plain(c, raw, tmp, p16, p, vc, out);
+    }
+}
+
+/* g = silu(g) * u over n elements, split over the pool (expf dominates at prompt size). */
+struct silu_job {
+    float *g;
+    const float *u;
+    size_t n;
+};
+
+static void silu_job_fn(void *arg, int chunk, int n_chunks)
+{
+    struct silu_job *j = arg;
+    size_t per = (j->n + (size_t)n_chunks - 1) / (size_t)n_chunks, i0 = per * (size_t)chunk;
+    size_t i1 = i0 + per < j->n ? i0 + per : j->n;
+    for (size_t i = i0; i < i1; i++) {
+        float g = j->g[i];
+        j->g[i] = g / (1.0f + expf(-g)) * j->u[i];
     }
 }
 
@@ -296,10 +351,9 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
             rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->ffn_norm, c->E, hp->norm_eps);
         lb_matmul(c->pool, &L->w_gate, c->xb, n, c->hb, c->qbuf);
         lb_matmul(c->pool, &L->w_up, c->xb, n, c->hb2, c->qbuf);
-        for (size_t i = 0; i < (size_t)n * c->F; i++) {
-            float g = c->hb[i];
-            c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i];
-        }
+        struct silu_job sj = { c->hb, c->hb2, (size_t)n * c->F };
+        int sil_chunks = sj.n >= 4096 ? lb_pool_size(c->pool) : 1;
+        lb_pool_run_chunks(c->pool, silu_job_fn, &sj, sil_chunks);
         lb_matmul(c->pool, &L->w_down, c->hb, n, c->xb2, c->qbuf);
         for (size_t i = 0; i < (size_t)n * c->E; i++)
             c->x[i] += c->xb2[i];

@@ -1,6 +1,7 @@
 /* Maps an ISA level to its compiled kernel set (see kern_simd.h). */
 #include "kern_simd.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "ggml_type.h"
@@ -26,6 +27,8 @@
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
         (t)->gemv_q4_0 = lb_kern_##isa##_gemv_q4_0;                   \
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
+        (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
+        (t)->f16_scale = lb_kern_##isa##_f16_scale;                   \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -92,4 +95,52 @@ void lb_axpy_f16(int n, float a, const void *x, float *y)
         __atomic_store_n(&g_axpy, f, __ATOMIC_RELEASE);
     }
     f(n, a, x, y);
+}
+
+static void f16_acc_fma_scalar(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)
+{
+    int d = 0;
+    for (; d < n_fma; d++)
+        acc[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), vs, lb_f16_to_f32(acc[d])));
+    for (; d < n; d++) {
+        float prod = lb_f16_to_f32(v[d]) * vs;
+        acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) + prod);
+    }
+}
+
+static void f16_scale_scalar(int n, uint16_t *acc, float ms)
+{
+    for (int d = 0; d < n; d++)
+        acc[d] = lb_f32_to_f16(lb_f16_to_f32(acc[d]) * ms);
+}
+
+static void (*g_acc_fma)(int, int, uint16_t *, const uint16_t *, float);
+static void (*g_scale)(int, uint16_t *, float);
+
+static void pick_f16_acc(void)
+{
+    lb_simd_kernels k;
+    lb_simd_kernels_for(lb_cpu_isa(), &k);
+    __atomic_store_n(&g_scale, k.f16_scale ? k.f16_scale : f16_scale_scalar, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_acc_fma, k.f16_acc_fma ? k.f16_acc_fma : f16_acc_fma_scalar, __ATOMIC_RELEASE);
+}
+
+void lb_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)
+{
+    void (*f)(int, int, uint16_t *, const uint16_t *, float) = __atomic_load_n(&g_acc_fma, __ATOMIC_ACQUIRE);
+    if (!f) {
+        pick_f16_acc();
+        f = __atomic_load_n(&g_acc_fma, __ATOMIC_ACQUIRE);
+    }
+    f(n_fma, n, acc, v, vs);
+}
+
+void lb_f16_scale(int n, uint16_t *acc, float ms)
+{
+    void (*f)(int, uint16_t *, float) = __atomic_load_n(&g_scale, __ATOMIC_ACQUIRE);
+    if (!f) {
+        pick_f16_acc();
+        f = __atomic_load_n(&g_scale, __ATOMIC_ACQUIRE);
+    }
+    f(n, acc, ms);
 }

@@ -31,7 +31,15 @@ typedef struct lb_simd_kernels {
     /* GEMV for one token over rows [r0, r1); gemv_q8_0 is NULL without VNNI. */
     lb_gemv_fn gemv_q4_0, gemv_q8_0;
     void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
+    void (*f16_acc_fma)(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
+    void (*f16_scale)(int n, uint16_t *acc, float ms);
 } lb_simd_kernels;
+
+/* Attention's F16 accumulator (forward.c), dispatched like lb_axpy_f16; bit-identical at
+ * every level: acc[d] = f16(fma(v[d], vs, acc[d])) for d < n_fma, f16(acc[d] + v[d] * vs)
+ * after; and acc[d] = f16(acc[d] * ms). */
+void lb_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
+void lb_f16_scale(int n, uint16_t *acc, float ms);
 
 /* y += a * x for an F16 row x, at the current level (scalar when no F16C): attention's
  * value accumulation. Selected once, like the dispatch table. */
@@ -64,7 +72,9 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_dequantize_row_f16(const void *x, float *y, int64_t n);            \
     void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);                 \
     void lb_kern_##isa##_gemv_q4_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y); \
-    void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);
+    void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);      \
+    void lb_kern_##isa##_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs); \
+    void lb_kern_##isa##_f16_scale(int n, uint16_t *acc, float ms);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)

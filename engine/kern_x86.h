@@ -559,3 +559,37 @@ void KERN(vec_dot_bf16)(int n, float *s, const void *vx, const void *vy)
     }
     *s = sum;
 }
+
+/* ---- F16 accumulator of online-softmax attention (as llama.cpp's CPU flash attention) ----
+ * acc[d] = f16(fma(f32(v[d]), vs, f32(acc[d]))) for d < n_fma (one rounding, like its SIMD
+ * body), f16(f32(acc[d]) + f32(v[d]) * vs) for the rest (its scalar tail). Bit-identical to
+ * the scalar code: F16C converts with round-to-nearest-even and FMA rounds once. */
+void KERN(f16_acc_fma)(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)
+{
+    __m256 s = _mm256_set1_ps(vs);
+    int d = 0;
+    for (; d + 8 <= n_fma; d += 8) {
+        __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + d)));
+        __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + d)));
+        _mm_storeu_si128((__m128i *)(acc + d), _mm256_cvtps_ph(_mm256_fmadd_ps(x, s, a), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; d < n_fma; d++)
+        acc[d] = k_f2h(fmaf(k_h2f(v[d]), vs, k_h2f(acc[d])));
+    for (; d < n; d++) {
+        float prod = k_h2f(v[d]) * vs;
+        acc[d] = k_f2h(k_h2f(acc[d]) + prod);
+    }
+}
+
+/* acc[d] = f16(f32(acc[d]) * ms) */
+void KERN(f16_scale)(int n, uint16_t *acc, float ms)
+{
+    __m256 s = _mm256_set1_ps(ms);
+    int d = 0;
+    for (; d + 8 <= n; d += 8) {
+        __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + d)));
+        _mm_storeu_si128((__m128i *)(acc + d), _mm256_cvtps_ph(_mm256_mul_ps(a, s), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; d < n; d++)
+        acc[d] = k_f2h(k_h2f(acc[d]) * ms);
+}

@@ -14,8 +14,8 @@ struct subcommand {
 };
 
 static const struct subcommand g_cmds[] = {
-    { "run", lb_cli_run, "run -m FILE (-p TEXT | --tokens \"1 2 3\") -n N [--temp T] [--seed S] [-t THREADS] [-c CTX] [--json]" },
-    { "logits", lb_cli_logits, "logits -m FILE --tokens \"1 2 3\" [-t THREADS]   (JSON logits of the last position)" },
+    { "run", lb_cli_run, "run -m FILE (-p TEXT | --tokens \"1 2 3\") -n N [--temp T] [--seed S] [-t THREADS] [-c CTX] [--json] [--flash-attn on|off]" },
+    { "logits", lb_cli_logits, "logits -m FILE --tokens \"1 2 3\" [-t THREADS] [--flash-attn on|off]   (JSON logits of the last position)" },
     { "info", lb_cli_info, "info -m FILE [--json]" },
     { "bench", lb_cli_bench, "bench -m FILE [-p 128] [-n 64] [-t THREADS] [-r REPS] [--json]" },
     { "tokenize", lb_cli_tokenize, "tokenize -m FILE [--no-bos] [--special]   (text on stdin -> token ids)" },

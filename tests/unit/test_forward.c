@@ -238,7 +238,7 @@ static lb_model *load_ok(const char *path)
     return m;
 }
 
-static void check_against_reference(int qwen, int tied, int threads)
+static void check_against_reference(int qwen, int tied, int threads, int flash)
 {
     struct tiny t;
     tiny_init(&t, qwen);
@@ -257,7 +257,7 @@ static void check_against_reference(int qwen, int tied, int threads)
     CHECK_EQ(in.n_head_kv, NKV);
     lb_ctx *c = NULL;
     lb_err err = { 0 };
-    lb_ctx_params cp = { .n_ctx = 32, .n_seq = 1, .n_batch = 4, .n_threads = threads };
+    lb_ctx_params cp = { .n_ctx = 32, .n_seq = 1, .n_batch = 4, .n_threads = threads, .flash_attn = flash };
     CHECK_MSG(lb_ctx_new(m, &cp, &c, &err) == LB_OK, "%s", err.msg);
     int toks[12] = { 1, 5, 9, 33, 2, 17, 8, 39, 0, 21, 11, 6 };
     int32_t t32[12], pos[12];
@@ -286,9 +286,10 @@ static void check_against_reference(int qwen, int tied, int threads)
     tiny_free(&t);
 }
 
-TEST(forward_llama_matches_reference) { check_against_reference(0, 0, 1); }
-TEST(forward_llama_tied_two_threads) { check_against_reference(0, 1, 2); }
-TEST(forward_qwen2_matches_reference) { check_against_reference(1, 0, 3); }
+TEST(forward_llama_matches_reference) { check_against_reference(0, 0, 1, 0); }
+TEST(forward_llama_tied_two_threads) { check_against_reference(0, 1, 2, 0); }
+TEST(forward_qwen2_matches_reference) { check_against_reference(1, 0, 3, 0); }
+TEST(forward_flash_attention_matches_reference) { check_against_reference(0, 0, 2, 1); check_against_reference(1, 1, 1, 1); }
 
 /* Token-by-token decoding, one batch, and two interleaved sequences give the same logits. */
 TEST(forward_batching_and_sequences_agree)

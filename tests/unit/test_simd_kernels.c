@@ -7,6 +7,7 @@
 #include "simd_blocks.h"
 #include "ggml_type.h"
 #include "kernels.h"
+#include "quant.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -496,4 +497,53 @@ TEST(simd_vec_dot_other_types)
             }
         }
     }
+}
+
+/* Attention's F16 accumulator: every level bit-identical to the scalar fmaf/rounding code. */
+TEST(simd_f16_accumulator_bit_identical)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { HD = 80 }; /* 64 FMA lanes + a 16-element tail, as forward.c splits it */
+    static uint16_t v[HD], ref[HD], got[HD];
+    static float tmp[HD];
+    for (int l = 0; l < nl; l++) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lv[l], &k);
+        for (int rep = 0; rep < 200; rep++) {
+            fill_floats(tmp, HD, rep % 3);
+            lb_kernels_scalar(LB_TYPE_F16)->from_float(tmp, v, HD);
+            fill_floats(tmp, HD, (rep + 1) % 3);
+            lb_kernels_scalar(LB_TYPE_F16)->from_float(tmp, ref, HD);
+            memcpy(got, ref, sizeof got);
+            float vs = frnd() * 2.0f, ms = fabsf(frnd());
+            int n_fma = rep % 2 ? 64 : 61;
+            for (int d = 0; d < n_fma; d++)
+                ref[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), vs, lb_f16_to_f32(ref[d])));
+            for (int d = n_fma; d < HD; d++) {
+                float prod = lb_f16_to_f32(v[d]) * vs;
+                ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) + prod);
+            }
+            k.f16_acc_fma(n_fma, HD, got, v, vs);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s f16_acc_fma rep %d", lb_isa_name(lv[l]), rep);
+            for (int d = 0; d < HD; d++)
+                ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) * ms);
+            memcpy(got, ref, sizeof got); /* compare scale on identical input */
+            for (int d = 0; d < HD; d++)
+                got[d] = v[d], ref[d] = lb_f32_to_f16(lb_f16_to_f32(v[d]) * ms);
+            k.f16_scale(HD, got, ms);
+            CHECK_MSG(memcmp(ref, got, sizeof ref) == 0, "%s f16_scale rep %d", lb_isa_name(lv[l]), rep);
+        }
+    }
+    /* dispatched entry points */
+    for (int d = 0; d < HD; d++)
+        got[d] = ref[d] = v[d];
+    for (int d = 0; d < 64; d++)
+        ref[d] = lb_f32_to_f16(fmaf(lb_f16_to_f32(v[d]), 0.75f, lb_f16_to_f32(ref[d])));
+    for (int d = 64; d < HD; d++) {
+        float prod = lb_f16_to_f32(v[d]) * 0.75f;
+        ref[d] = lb_f32_to_f16(lb_f16_to_f32(ref[d]) + prod);
+    }
+    lb_f16_acc_fma(64, HD, got, v, 0.75f);
+    CHECK(memcmp(ref, got, sizeof ref) == 0);
 }
