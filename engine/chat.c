@@ -38,7 +38,8 @@ lb_chat_family lb_chat_detect(const char *t, bool *known)
     } else if (strstr(t, "\xef\xbd\x9cUser\xef\xbd\x9c")) {  /* <｜User｜> */
         f = LB_CHAT_DEEPSEEK;
     } else if (strstr(t, "[INST]")) {
-        f = strstr(t, "<<SYS>>") ? LB_CHAT_LLAMA2 : LB_CHAT_MISTRAL;
+        f = strstr(t, "<<SYS>>") ? LB_CHAT_LLAMA2
+            : strstr(t, "' [/INST]'") ? LB_CHAT_MISTRAL_V1 : LB_CHAT_MISTRAL;
     } else {
         k = false;
     }
@@ -63,6 +64,7 @@ const char *lb_chat_family_name(lb_chat_family f)
     case LB_CHAT_QWEN: return "qwen";
     case LB_CHAT_LLAMA3_0: return "llama3.0";
     case LB_CHAT_QWEN2: return "qwen2";
+    case LB_CHAT_MISTRAL_V1: return "mistral-v1";
     }
     return "unknown";
 }
@@ -264,6 +266,31 @@ static void render_mistral(sbuf *s, const lb_chat_msg *m, int n, const char *bos
     }
 }
 
+/* Mistral 7B v0.1/v0.2: "[INST] user [/INST]assistant</s>"; the template has no system
+ * role, so its text opens the first user turn. */
+static void render_mistral_v1(sbuf *s, const lb_chat_msg *m, int n, const char *bos, const char *eos)
+{
+    const char *system = NULL;
+    puts_(s, bos);
+    for (int i = 0; i < n; i++) {
+        if (is(&m[i], "system")) {
+            system = content(&m[i]);
+        } else if (is(&m[i], "user")) {
+            puts_(s, "[INST] ");
+            if (system) {
+                puts_(s, system);
+                puts_(s, "\n\n");
+                system = NULL;
+            }
+            puts_(s, content(&m[i]));
+            puts_(s, " [/INST]");
+        } else if (is(&m[i], "assistant")) {
+            puts_(s, content(&m[i]));
+            puts_(s, eos);
+        }
+    }
+}
+
 /* Llama 2 chat: <<SYS>> block inside the first [INST]; BOS before each user turn. */
 static void render_llama2(sbuf *s, const lb_chat_msg *m, int n, const char *bos, const char *eos)
 {
@@ -343,6 +370,7 @@ int lb_chat_render(lb_chat_family f, const lb_chat_msg *msgs, int n, bool gen, c
     case LB_CHAT_PHI3: render_phi3(&s, msgs, n, gen, eos); break;
     case LB_CHAT_ZEPHYR: render_zephyr(&s, msgs, n, gen, eos); break;
     case LB_CHAT_MISTRAL: render_mistral(&s, msgs, n, bos, eos); break;
+    case LB_CHAT_MISTRAL_V1: render_mistral_v1(&s, msgs, n, bos, eos); break;
     case LB_CHAT_LLAMA2: render_llama2(&s, msgs, n, bos, eos); break;
     case LB_CHAT_DEEPSEEK: render_deepseek(&s, msgs, n, gen, bos); break;
     case LB_CHAT_CHATML:

@@ -24,6 +24,7 @@ typedef enum lb_chat_family {
     LB_CHAT_QWEN,    /* ChatML with Qwen's default system prompt */
     LB_CHAT_LLAMA3_0, /* Llama 3.0: like LLAMA3 (3.1+) without the dates system header */
     LB_CHAT_QWEN2,   /* ChatML with "You are a helpful assistant." as default system (Qwen1.5/2) */
+    LB_CHAT_MISTRAL_V1, /* Mistral 7B v0.1/v0.2: "[INST] user [/INST]" with spaces */
 } lb_chat_family;
 
 /* Detects the family; *known is false when the template was not recognised (ChatML used). */

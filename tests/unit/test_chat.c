@@ -101,6 +101,15 @@ TEST(detect_other_families_and_fallback)
     CHECK_STR(got, "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                    "<|im_start|>assistant\n");
     free(got);
+    /* Mistral 7B v0.1/v0.2 (spaces inside [INST] ... [/INST]) */
+    const char *mv1 = "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}"
+                      "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+                      "{{ message['content'] + eos_token}}{% endif %}{% endfor %}";
+    CHECK_EQ(lb_chat_detect(mv1, &known), LB_CHAT_MISTRAL_V1);
+    const lb_chat_msg ua[] = { { "user", "Hi" }, { "assistant", "Hello" }, { "user", "Bye" } };
+    CHECK_EQ(lb_chat_render(LB_CHAT_MISTRAL_V1, ua, 3, true, "<s>", "</s>", &got, &err), 0);
+    CHECK_STR(got, "<s>[INST] Hi [/INST]Hello</s>[INST] Bye [/INST]");
+    free(got);
     /* Llama 3.0's template (no dates header) vs 3.1+ */
     CHECK_EQ(lb_chat_detect("{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' %}", &known),
              LB_CHAT_LLAMA3_0);
