@@ -19,6 +19,9 @@ SHARED ?= $(abspath ../shared)
 export LLMBOX_SHARED := $(SHARED)
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
 DEPS_STAMP := $(OUT)/.deps-stamp
+# Temporary files of builds and tests go below out/: /tmp may be a small tmpfs.
+export TMPDIR := $(abspath $(OUT)/tmp)
+$(shell mkdir -p $(TMPDIR))
 
 CC_HOST ?= gcc
 CC_MUSL ?= musl-gcc

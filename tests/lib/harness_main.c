@@ -63,7 +63,8 @@ static int rm_cb(const char *p, const struct stat *s, int t, struct FTW *f)
 const char *lb_test_tmpdir(void)
 {
     if (!g_tmpdir[0]) {
-        snprintf(g_tmpdir, sizeof g_tmpdir, "/tmp/lbtest.XXXXXX");
+        const char *base = getenv("TMPDIR");
+        snprintf(g_tmpdir, sizeof g_tmpdir, "%s/lbtest.XXXXXX", base && *base ? base : "/tmp");
         if (!mkdtemp(g_tmpdir)) {
             perror("mkdtemp");
             exit(2);
