@@ -152,4 +152,5 @@ test: $(DEPS_STAMP) programs $(UNIT_BINS) $(MUSL_TEST_BINS) $(FUZZ_BINS) $(TEST_
 clean:
 	rm -rf $(OUT)
 
--include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+# out/kernel holds the kernel source tree, whose .d files are not ours.
+-include $(shell find $(OUT) -path $(OUT)/kernel -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -12,6 +12,7 @@ generates exactly N tokens."""
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -105,7 +106,8 @@ def main():
     args = ap.parse_args()
     eos_ban = {"1": -100, "2": -100}  # BOS/EOS of llama-style vocabularies: fixed-length generations
 
-    tmp = tempfile.mkdtemp()
+    os.makedirs(os.path.join(ROOT, "out", "tmp"), exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=os.path.join(ROOT, "out", "tmp"))
     p, port, key = start_server(args, tmp)
     try:
         stream_completion(port, key, 8, eos_ban)  # warm-up
@@ -132,6 +134,7 @@ def main():
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
     eng_tps = engine_tg(args)
     model = os.path.basename(args.model)
     lines = [

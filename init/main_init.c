@@ -1,6 +1,7 @@
 /* /init: PID 1 of the llmbox appliance. Mounts, loads modules, finds the data partition,
  * configures the network, reserves hugepages, then runs and watches llmboxd forever.
  * It never exits: a fatal condition is shown on the console and the service stays down. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -94,13 +95,44 @@ static void read_cmdline(void)
         lb_log_set_level(LB_LOG_DEBUG);
 }
 
+static int dir_has_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    while (d && !n && (e = readdir(d)))
+        n = e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Disks behind USB/SATA/NVMe/MMC are probed asynchronously; give them a moment to show the
+ * data label. m may be NULL (built-in drivers only): then nothing is loaded while waiting. */
+static void wait_for_data_label(lb_modules *m, int slow)
+{
+    int64_t deadline = now_ms() + (slow ? 3000 : 300);
+    lb_fs_info fs;
+    char dev[64];
+    while (now_ms() < deadline) {
+        if (lb_find_labelled("", LB_DATA_LABEL, dev, sizeof dev, &fs) == 0)
+            break;
+        sleep_ms(100);
+        if (m)
+            lb_modules_load_for_devices(m, sys, "");
+    }
+}
+
 static void load_modules(void)
 {
     struct utsname u;
     lb_modules *m = NULL;
     lb_err err = {0};
     if (uname(&u) || lb_modules_open("", u.release, &m, &err)) {
-        LOG_WARN("no module index for kernel %s (%s); relying on built-in drivers", u.release, err.msg);
+        /* The appliance kernel (make kernel) has every driver built in and no modules. */
+        LOG_INFO("no module index for kernel %s (%s); relying on built-in drivers", u.release, err.msg);
+        wait_for_data_label(NULL, dir_has_entries("/sys/class/nvme") || dir_has_entries("/sys/bus/usb/devices") ||
+                                      dir_has_entries("/sys/class/ata_port") || dir_has_entries("/sys/class/mmc_host"));
         return;
     }
     lb_modules_load_list(m, sys, "llmbox.preload");
@@ -110,16 +142,7 @@ static void load_modules(void)
             break;
     int slow = lb_modules_was_loaded(m, "usb_storage") || lb_modules_was_loaded(m, "nvme") ||
                lb_modules_was_loaded(m, "ahci") || lb_modules_was_loaded(m, "xhci_pci");
-    /* Disks behind USB/SATA/NVMe are probed asynchronously; give them a moment. */
-    int64_t deadline = now_ms() + (slow ? 3000 : 300);
-    lb_fs_info fs;
-    char dev[64];
-    while (now_ms() < deadline) {
-        if (lb_find_labelled("", LB_DATA_LABEL, dev, sizeof dev, &fs) == 0)
-            break;
-        sleep_ms(100);
-        lb_modules_load_for_devices(m, sys, "");
-    }
+    wait_for_data_label(m, slow);
     lb_modules_free(m);
 }
 

@@ -17,6 +17,10 @@ PKGS=(
   curl ca-certificates openssl          # API tests and fingerprints
   nodejs npm                            # llama.cpp oracle (node-llama-cpp) and the openai client
 )
+# Only for `make kernel` (scripts/deps.sh --kernel): the minimal appliance kernel's source and
+# build tools; kept out of `make test` so CI does not fetch a 130 MB source package.
+KERNEL_PKGS=(linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils)
+if [ "${1:-}" = --kernel ]; then PKGS+=("${KERNEL_PKGS[@]}"); fi
 
 missing=()
 for p in "${PKGS[@]}"; do

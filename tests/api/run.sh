@@ -14,7 +14,7 @@ here=tests/api
 for f in "$LLMBOXD" "$MODEL"; do
   [ -e "$f" ] || { echo "FAIL api/setup: $f is missing (make $f)"; exit 1; }
 done
-tmp=$(mktemp -d)
+mkdir -p out/tmp; tmp=$(mktemp -d "$PWD/out/tmp/api.XXXXXX")  # not /tmp: it may be a small tmpfs
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
