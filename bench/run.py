@@ -9,7 +9,7 @@ bench/results/latest.json. The 1-minute load average is recorded before every ru
 
 Environment: BENCH_THREADS="1 2", BENCH_REPS=3, BENCH_MODELS="llama1b-q4_0 ..." (subset),
 BENCH_PP=128, BENCH_TG=64, PYTHON (for mkgguf, needs numpy), ORACLE (oracle.mjs path),
-MKGGUF (mkgguf.py path)."""
+MKGGUF (mkgguf.py path), BENCH_GEMM=0 (skip the matmul microbenchmark)."""
 import json, os, platform, re, statistics, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -155,7 +155,7 @@ def main():
         tb = gguf_tensor_bytes(path)
         res["models"][name] = {"desc": desc, "file_mib": round(os.path.getsize(path) / 2**20, 1),
                                "bytes_per_token": bytes_per_token(tb)}
-    if os.path.exists(GEMM_BENCH):
+    if os.path.exists(GEMM_BENCH) and os.environ.get("BENCH_GEMM", "1") != "0":
         print("bench: gemm_bench (1 thread)", flush=True)
         p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3"], capture_output=True, text=True, timeout=900)
         res["gemm"] = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
@@ -249,12 +249,19 @@ def write_md(res):
     L.append("Roofline: median read bandwidth at that thread count ÷ weight bytes streamed per generated token "
              "(all tensors except the token-embedding table, of which one row is read). Raw runs: bench/results/latest.json.")
     gen = "\n".join(L)
-    begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED -->"
+    # Other benches keep their own generated blocks in the same file: only ours is replaced.
+    begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED (bench/run.py) -->"
     text = open(RESULTS_MD).read() if os.path.exists(RESULTS_MD) else f"# Benchmark results\n\n{begin}\n{end}\n"
     if begin not in text:
         text += f"\n{begin}\n{end}\n"
     pre, rest = text.split(begin, 1)
-    post = rest.split(end, 1)[1] if end in rest else ""
+    old_end = "<!-- END GENERATED -->"
+    if end in rest:
+        post = rest.split(end, 1)[1]
+    elif old_end in rest:
+        post = rest.split(old_end, 1)[1]
+    else:
+        post = ""
     with open(RESULTS_MD, "w") as f:
         f.write(pre + begin + "\n" + gen + "\n" + end + post)
     print(gen)
