@@ -182,6 +182,12 @@ def main():
                     res["runs"].append(row)
                     print(f"bench: {eng} {name} t={t} rep={r}: pp={row.get('pp_tps')} tg={row.get('tg_tps')} load={la}"
                           + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
+        # Partial results after each thread count, so an interrupted run still reports.
+        res["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + " (partial)"
+        res["loadavg_end"] = loadavg()
+        with open(RESULTS_JSON, "w") as f:
+            json.dump(res, f, indent=1)
+        write_md(res)
     if os.path.exists(GEMM_BENCH) and os.environ.get("BENCH_GEMM", "1") != "0":
         print("bench: gemm_bench (1 thread, after the engine runs)", flush=True)
         p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3", "-c"], capture_output=True, text=True, timeout=900)
