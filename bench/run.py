@@ -9,7 +9,7 @@ bench/results/latest.json. The 1-minute load average is recorded before every ru
 
 Environment: BENCH_THREADS="1 2", BENCH_REPS=3, BENCH_MODELS="llama1b-q4_0 ..." (subset),
 BENCH_PP=128, BENCH_TG=64, PYTHON (for mkgguf, needs numpy), ORACLE (oracle.mjs path),
-MKGGUF (mkgguf.py path)."""
+MKGGUF (mkgguf.py path), BENCH_GEMM=0 (skip the matmul microbenchmark)."""
 import json, os, platform, re, statistics, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -155,11 +155,6 @@ def main():
         tb = gguf_tensor_bytes(path)
         res["models"][name] = {"desc": desc, "file_mib": round(os.path.getsize(path) / 2**20, 1),
                                "bytes_per_token": bytes_per_token(tb)}
-    if os.path.exists(GEMM_BENCH):
-        print("bench: gemm_bench (1 thread)", flush=True)
-        p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3"], capture_output=True, text=True, timeout=900)
-        res["gemm"] = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
-        res["gemm_loadavg"] = loadavg()
     for t in threads:
         bws = []
         for _ in range(3):
@@ -187,6 +182,17 @@ def main():
                     res["runs"].append(row)
                     print(f"bench: {eng} {name} t={t} rep={r}: pp={row.get('pp_tps')} tg={row.get('tg_tps')} load={la}"
                           + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
+        # Partial results after each thread count, so an interrupted run still reports.
+        res["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + " (partial)"
+        res["loadavg_end"] = loadavg()
+        with open(RESULTS_JSON, "w") as f:
+            json.dump(res, f, indent=1)
+        write_md(res)
+    if os.path.exists(GEMM_BENCH) and os.environ.get("BENCH_GEMM", "1") != "0":
+        print("bench: gemm_bench (1 thread, after the engine runs)", flush=True)
+        p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3", "-c"], capture_output=True, text=True, timeout=900)
+        res["gemm"] = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+        res["gemm_loadavg"] = loadavg()
     res["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     res["loadavg_end"] = loadavg()
     with open(RESULTS_JSON, "w") as f:
@@ -211,7 +217,7 @@ def write_md(res):
              f"was running).")
     L.append("")
     if res.get("gemm"):
-        L.append("### Prompt-processing matmul, one thread (bench/gemm_bench.c, GFLOP/s, 128 tokens)")
+        L.append("### Prompt-processing matmul, one thread (bench/gemm_bench.c -c: GFLOP/s per thread-CPU-second, 128 tokens)")
         L.append("")
         L.append("| type | rows × k | vec_dot (VNNI) | AMX tiles | OpenBLAS sgemm (dequantized) | chosen |")
         L.append("|---|---|---|---|---|---|")
@@ -249,12 +255,19 @@ def write_md(res):
     L.append("Roofline: median read bandwidth at that thread count ÷ weight bytes streamed per generated token "
              "(all tensors except the token-embedding table, of which one row is read). Raw runs: bench/results/latest.json.")
     gen = "\n".join(L)
-    begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED -->"
+    # Other benches keep their own generated blocks in the same file: only ours is replaced.
+    begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED (bench/run.py) -->"
     text = open(RESULTS_MD).read() if os.path.exists(RESULTS_MD) else f"# Benchmark results\n\n{begin}\n{end}\n"
     if begin not in text:
         text += f"\n{begin}\n{end}\n"
     pre, rest = text.split(begin, 1)
-    post = rest.split(end, 1)[1] if end in rest else ""
+    old_end = "<!-- END GENERATED -->"
+    if end in rest:
+        post = rest.split(end, 1)[1]
+    elif old_end in rest:
+        post = rest.split(old_end, 1)[1]
+    else:
+        post = ""
     with open(RESULTS_MD, "w") as f:
         f.write(pre + begin + "\n" + gen + "\n" + end + post)
     print(gen)

@@ -139,12 +139,15 @@ def main():
     rope_base = a.rope_base or (10000.0 if arch == "llama" else 1000000.0)
     eps = a.eps or (1e-5 if arch == "llama" else 1e-6)
 
+    warned = set()
+
     def pick_type(name, n_cols):
         t = Q.type_id(name)
         if n_cols % Q.BLOCK[t][0]:
             # Same spirit as llama.cpp's quantizer: rows a K-quant cannot split fall back.
             fb = Q.Q8_0 if n_cols % 32 == 0 else Q.F16
-            if not a.quiet:
+            if not a.quiet and (name, n_cols) not in warned:
+                warned.add((name, n_cols))
                 print("mkgguf: %s rows of %d do not fit %s blocks, using %s" %
                       (name, n_cols, name, Q.type_name(fb)), file=sys.stderr)
             return fb

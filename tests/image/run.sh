@@ -62,7 +62,11 @@ poweroff_and_wait() {  # NAME
 }
 trap 'vm_kill' EXIT
 
-chat='{"model":"any","messages":[{"role":"user","content":"Tell me a story."}],"max_tokens":8,"temperature":0}'
+chat() {  # the served model's id, as a client reads it from /v1/models
+  local id; id=$(api GET /v1/models | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+  api POST /v1/chat/completions \
+    '{"model":"'"$id"'","messages":[{"role":"user","content":"Tell me a story."}],"max_tokens":8,"temperature":0}'
+}
 
 # --- first boot: key generated and stored on the data partition ---
 boot_uefi boot1
@@ -70,7 +74,7 @@ if wait_health "$BOOT_SECS"; then ok boot1_health "$(( ($(now_ms) - VM_T0) / 100
 else bad boot1_health "no /health within $BOOT_SECS s; console: $(tail -5 "$VM_DIR/console.log" | tr '\n' '|')"; exit 1; fi
 KEY=$(grep -aoE 'new API key \(stored in [^)]*\): [A-Za-z0-9_-]+' "$VM_DIR/console.log" | tail -1 | sed 's/.*: //')
 [ -n "$KEY" ] && ok boot1_key_printed || bad boot1_key_printed "no 'new API key' line on the console"
-r=$(api POST /v1/chat/completions "$chat")
+r=$(chat)
 [[ ${r%% *} == 200 && $r == *'"choices"'* ]] && ok boot1_chat || bad boot1_chat "$r"
 poweroff_and_wait boot1
 
@@ -98,6 +102,6 @@ r=$(api GET /v1/models)
 [[ ${r%% *} == 200 ]] && ok boot2_key_reused || bad boot2_key_reused "GET /v1/models with the first boot's key: $r"
 [[ $r == *'"id":"custom-story"'* ]] && ok boot2_serves_added_model || bad boot2_serves_added_model "$r"
 grep -aq 'new API key' "$VM_DIR/console.log" && bad boot2_no_new_key "a new key was generated" || ok boot2_no_new_key
-r=$(api POST /v1/chat/completions "$chat")
+r=$(chat)
 [[ ${r%% *} == 200 && $r == *'"choices"'* ]] && ok boot2_chat || bad boot2_chat "$r"
 poweroff_and_wait boot2
