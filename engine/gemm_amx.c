@@ -207,6 +207,17 @@ static inline void scale_block(__m512 acc[16], const int32_t *cbuf, const float 
     }
 }
 
+/* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). Kept out of
+ * line on purpose: group_tiles then is not a leaf function and keeps nothing in the red zone
+ * below its stack pointer (defensive: one unexplained crash was a load of a red-zone spill
+ * in this loop, see bench/RESULTS.md). */
+__attribute__((noinline)) static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
+{
+    for (int t = 0; t < t_end; t++)
+        for (int m = 0; m < rows_valid; m++)
+            y[(size_t)t * ldy + m] = obuf[16 * m + t];
+}
+
 /* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
  * block kb+1 while the vector units scale block kb. */
 static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stride, size_t a_row_stride,
@@ -239,11 +250,7 @@ static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stri
         for (int m = 0; m < 16; m++)
             _mm512_store_ps(obuf + 16 * m, acc[m]);
         int t_end = a->n_tok - tile * 16 < 16 ? a->n_tok - tile * 16 : 16;
-        for (int t = 0; t < t_end; t++) {
-            float *yt = y + (size_t)(tile * 16 + t) * ldy + r0;
-            for (int m = 0; m < rows_valid; m++)
-                yt[m] = obuf[16 * m + t];
-        }
+        store_tile(obuf, y + (size_t)tile * 16 * ldy + r0, ldy, t_end, rows_valid);
     }
 }
 
