@@ -12,8 +12,10 @@ bool lb_gemm_amx_usable(uint32_t wtype, int k)
     if (lb_cpu_isa() < LB_ISA_AMX || k <= 0)
         return false;
     switch (wtype) {
-    case T_Q4_0:
-    case T_Q8_0: return k % 32 == 0;
+    case T_Q4_0: return k % 32 == 0;
+    /* Q8_0 stays on the vec_dot path: its AMX path gave logits 0.09 away from the scalar
+     * reference (and llama.cpp) on a synthetic qwen2 Q8_0 model, cause not yet found. */
+    case T_Q8_0: return false;
     case T_Q4_K: return k % 256 == 0;
     default: return false;
     }

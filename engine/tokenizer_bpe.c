@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merge_queue.h"
 #include "unicode.h"
 #include "vocab_impl.h"
 
@@ -49,69 +50,12 @@ typedef struct sym {
     int32_t id;  /* token of the current text, -1 if none */
 } sym;
 
-typedef struct bigram {
-    int left, right;
-    int32_t rank;
-    int32_t lid, rid;  /* the tokens merged, to recognise outdated entries */
-} bigram;
-
-static bool bigram_before(const bigram *a, const bigram *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *a;
-    size_t n, cap;
-} heap;
-
-static int heap_push(heap *h, bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        bigram *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        h->a = a, h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bigram_before(&b, &h->a[p]))
-            break;
-        h->a[i] = h->a[p];
-        i = p;
-    }
-    h->a[i] = b;
-    return 0;
-}
-
-static bigram heap_pop(heap *h)
-{
-    bigram top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && bigram_before(&h->a[c + 1], &h->a[c]))
-            c++;
-        if (!bigram_before(&h->a[c], &last))
-            break;
-        h->a[i] = h->a[c];
-        i = c;
-    }
-    if (h->n > 0)
-        h->a[i] = last;
-    return top;
-}
-
 typedef struct work {
     char *word;      /* byte-encoded word */
     size_t cap_word;
     sym *syms;
     size_t cap_syms;
-    heap h;
+    lb_merge_queue h;
 } work;
 
 static int try_bigram(const lb_vocab *v, work *w, int left, int right)
@@ -121,7 +65,7 @@ static int try_bigram(const lb_vocab *v, work *w, int left, int right)
     int32_t rank = lb_vocab_merge_rank(v, w->syms[left].id, w->syms[right].id);
     if (rank < 0)
         return 0;
-    return heap_push(&w->h, (bigram){ left, right, rank, w->syms[left].id, w->syms[right].id });
+    return lb_mq_push(&w->h, (lb_merge){ left, right, -(double)rank, { w->syms[left].id, w->syms[right].id } });
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -162,9 +106,9 @@ static int merge_word(const lb_vocab *v, work *w, size_t wlen, lb_toklist *out)
         if (try_bigram(v, w, i - 1, i) < 0)
             return -1;
     while (w->h.n > 0) {
-        bigram b = heap_pop(&w->h);
+        lb_merge b = lb_mq_pop(&w->h);
         sym *l = &w->syms[b.left], *r = &w->syms[b.right];
-        if (l->n == 0 || r->n == 0 || l->id != b.lid || r->id != b.rid || l->next != b.right)
+        if (l->n == 0 || r->n == 0 || l->id != b.check[0] || r->id != b.check[1] || l->next != b.right)
             continue;  /* outdated */
         l->n += r->n;
         l->id = lb_vocab_lookup(v, w->word + l->off, l->n);

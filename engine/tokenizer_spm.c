@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merge_queue.h"
 #include "unicode.h"
 #include "vocab_impl.h"
 
@@ -12,65 +13,7 @@ typedef struct sym {
     uint32_t off, n;  /* bytes of the (escaped) text */
 } sym;
 
-typedef struct bigram {
-    int left, right;
-    float score;
-    uint32_t size;
-} bigram;
-
-/* Max-heap: higher score first, then the leftmost pair. */
-static bool bigram_before(const bigram *a, const bigram *b)
-{
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *a;
-    size_t n, cap;
-} heap;
-
-static int heap_push(heap *h, bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        bigram *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        h->a = a, h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bigram_before(&b, &h->a[p]))
-            break;
-        h->a[i] = h->a[p];
-        i = p;
-    }
-    h->a[i] = b;
-    return 0;
-}
-
-static bigram heap_pop(heap *h)
-{
-    bigram top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && bigram_before(&h->a[c + 1], &h->a[c]))
-            c++;
-        if (!bigram_before(&h->a[c], &last))
-            break;
-        h->a[i] = h->a[c];
-        i = c;
-    }
-    if (h->n > 0)
-        h->a[i] = last;
-    return top;
-}
-
-static int try_bigram(const lb_vocab *v, const char *text, sym *syms, heap *h, int left, int right)
+static int try_bigram(const lb_vocab *v, const char *text, sym *syms, lb_merge_queue *h, int left, int right)
 {
     if (left < 0 || right < 0)
         return 0;
@@ -78,7 +21,7 @@ static int try_bigram(const lb_vocab *v, const char *text, sym *syms, heap *h, i
     int32_t id = lb_vocab_lookup(v, text + syms[left].off, size);
     if (id < 0)
         return 0;
-    return heap_push(h, (bigram){ left, right, v->score[id], size });
+    return lb_mq_push(h, (lb_merge){ left, right, v->score[id], { (int32_t)size, 0 } });
 }
 
 int lb_tokenize_spm(const lb_vocab *v, const char *raw, size_t len, lb_toklist *out, lb_err *err)
@@ -90,7 +33,7 @@ int lb_tokenize_spm(const lb_vocab *v, const char *raw, size_t len, lb_toklist *
     size_t tlen = len + 2 * spaces;
     char *text = malloc(tlen + 1);
     sym *syms = malloc((tlen + 1) * sizeof *syms);
-    heap h = { 0 };
+    lb_merge_queue h = { 0 };
     int rc = LB_OK;
     if (!text || !syms) {
         rc = lb_err_set(err, LB_ENOMEM, "tokenize: out of memory");
@@ -117,9 +60,9 @@ int lb_tokenize_spm(const lb_vocab *v, const char *raw, size_t len, lb_toklist *
         if (try_bigram(v, text, syms, &h, i - 1, i) < 0)
             goto nomem;
     while (h.n > 0) {
-        bigram b = heap_pop(&h);
+        lb_merge b = lb_mq_pop(&h);
         sym *l = &syms[b.left], *r = &syms[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+        if (l->n == 0 || r->n == 0 || l->n + r->n != (uint32_t)b.check[0])
             continue;  /* outdated */
         l->n += r->n;
         r->n = 0;

@@ -103,12 +103,14 @@ TEST(matmul_fast_path_taken_when_amx)
     if (!pool)
         return;
     int k = 256, rows = 16, n_tok = 8;
-    size_t rb = lb_type_row_bytes(LB_TYPE_Q8_0, k);
+    size_t rb = lb_type_row_bytes(LB_TYPE_Q8_0, k); /* the larger of Q8_0 and Q4_0 rows */
     uint8_t *w = calloc(rows, rb);
     float *x = calloc((size_t)k * n_tok, sizeof(float)), *y = malloc(sizeof(float) * rows * n_tok);
     void *qbuf = malloc(lb_matmul_qbuf_size(k, n_tok));
-    lb_wt wt = { .type = LB_TYPE_Q8_0, .ne0 = k, .ne1 = rows, .row_bytes = rb, .data = w };
+    lb_wt wt = { .type = LB_TYPE_Q4_0, .ne0 = k, .ne1 = rows, .row_bytes = lb_type_row_bytes(LB_TYPE_Q4_0, k), .data = w };
     CHECK(lb_matmul_amx(pool, &wt, x, n_tok, y, qbuf, lb_matmul_qbuf_size(k, n_tok)));
+    lb_wt q8 = { .type = LB_TYPE_Q8_0, .ne0 = k, .ne1 = rows, .row_bytes = rb, .data = w };
+    CHECK(!lb_matmul_amx(pool, &q8, x, n_tok, y, qbuf, lb_matmul_qbuf_size(k, n_tok))); /* see gemm.c */
     CHECK(!lb_matmul_amx(pool, &wt, x, 7, y, qbuf, lb_matmul_qbuf_size(k, 7)));
     CHECK(!lb_matmul_amx(pool, &wt, x, n_tok, y, qbuf, 100)); /* buffer too small: not taken */
     lb_wt q6 = wt;
