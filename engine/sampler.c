@@ -1,6 +1,9 @@
 /* Sampling chain: logit bias → penalties → top-k → typical-p → top-p → min-p → temperature
  * → draw with a seeded RNG (xoshiro256**). Candidates are sorted only as far as needed:
- * top-p over a 150k vocabulary must not sort the whole vocabulary each token. */
+ * top-p over a 150k vocabulary must not sort the whole vocabulary each token.
+ * This runs between two decode steps while the compute threads wait, once per token: bias
+ * and penalties touch few tokens, so their adjusted logits are computed for those tokens
+ * only, and greedy decoding is one read-only pass over the logits. */
 #include "sampler.h"
 
 #include <math.h>
@@ -19,6 +22,8 @@ struct lb_sampler {
     lb_logit_bias *bias;
     int n_vocab;
     cand *c;             /* working candidates */
+    float *adj;          /* adjusted logit of each token marked in mark */
+    uint8_t *mark;       /* per token: MARK_* (all zero between calls) */
     uint32_t *counts;    /* occurrences in the penalty window */
     int32_t *hist;       /* ring of recent tokens */
     int hist_cap, hist_n, hist_pos;
@@ -84,6 +89,8 @@ int lb_sampler_new(const lb_sampling_params *p, int n_vocab, lb_sampler **out, l
     s->p = *p;
     s->n_vocab = n_vocab;
     s->c = malloc((size_t)n_vocab * sizeof *s->c);
+    s->adj = malloc((size_t)n_vocab * sizeof *s->adj);
+    s->mark = calloc((size_t)n_vocab, 1);
     s->counts = calloc((size_t)n_vocab, sizeof *s->counts);
     s->hist_cap = p->penalty_last_n > 0 ? p->penalty_last_n : p->penalty_last_n < 0 ? 4096 : 1;
     s->hist = malloc((size_t)s->hist_cap * sizeof *s->hist);
@@ -93,7 +100,7 @@ int lb_sampler_new(const lb_sampling_params *p, int n_vocab, lb_sampler **out, l
             memcpy(s->bias, p->bias, (size_t)p->n_bias * sizeof *s->bias);
     }
     s->p.bias = s->bias;
-    if (!s->c || !s->counts || !s->hist || (p->n_bias > 0 && !s->bias)) {
+    if (!s->c || !s->adj || !s->mark || !s->counts || !s->hist || (p->n_bias > 0 && !s->bias)) {
         lb_sampler_free(s);
         return lb_err_set(err, LB_ENOMEM, "sampler: out of memory");
     }
@@ -107,6 +114,8 @@ void lb_sampler_free(lb_sampler *s)
     if (!s)
         return;
     free(s->c);
+    free(s->adj);
+    free(s->mark);
     free(s->counts);
     free(s->hist);
     free(s->bias);
@@ -204,60 +213,160 @@ static void softmax_sorted(cand *c, int n)
         c[i].p = (float)(c[i].p / sum);
 }
 
+/* Offers candidate x; they come in id order. k == 0 keeps all of them. Otherwise c[0..*m) is
+ * a heap of the k best so far (cand_desc order) with the worst at the root, so most tokens of
+ * a large vocabulary cost one comparison: a later token that only equals the root loses the
+ * tie on its larger id. */
+static inline void offer(cand *c, int *m, int k, cand x)
+{
+    if (k == 0) {
+        c[(*m)++] = x;
+        return;
+    }
+    int i;
+    if (*m < k) {
+        for (i = (*m)++; i > 0 && cand_desc(&x, &c[(i - 1) / 2]) > 0; i = (i - 1) / 2)
+            c[i] = c[(i - 1) / 2];
+        c[i] = x;
+        return;
+    }
+    if (!(x.logit > c[0].logit))
+        return;
+    for (i = 0;;) {  /* x replaces the root and sinks below every child worse than it */
+        int w = 2 * i + 1;
+        if (w >= k)
+            break;
+        if (w + 1 < k && cand_desc(&c[w + 1], &c[w]) > 0)
+            w++;
+        if (cand_desc(&c[w], &x) <= 0)
+            break;
+        c[i] = c[w];
+        i = w;
+    }
+    c[i] = x;
+}
+
+enum { MARK_ADJ = 1, MARK_PEN = 2 };
+
+static bool penalties_on(const lb_sampler *s)
+{
+    const lb_sampling_params *p = &s->p;
+    return s->hist_n > 0 && (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f);
+}
+
+static inline bool is_banned(float l) { return isinf(l) && l < 0; }
+
+/* Adjusted logits of the tokens that logit bias and penalties change (bias entries summed in
+ * order, then the penalty of each distinct token in the window), in adj[] and marked. */
+static void mark_adjusted(lb_sampler *s, const float *logits)
+{
+    const lb_sampling_params *p = &s->p;
+    int n = s->n_vocab;
+    for (int i = 0; i < p->n_bias; i++) {
+        int32_t t = p->bias[i].token;
+        if (t < 0 || t >= n)
+            continue;
+        if (!s->mark[t]) {
+            s->mark[t] = MARK_ADJ;
+            s->adj[t] = isnan(logits[t]) ? -INFINITY : logits[t];
+        }
+        s->adj[t] += p->bias[i].bias;
+    }
+    if (!penalties_on(s))
+        return;
+    for (int k = 0; k < s->hist_n; k++) {
+        int32_t t = s->hist[(s->hist_pos + k) % s->hist_cap];
+        if (s->mark[t] & MARK_PEN)
+            continue;
+        if (!s->mark[t])
+            s->adj[t] = isnan(logits[t]) ? -INFINITY : logits[t];
+        s->mark[t] = MARK_ADJ | MARK_PEN;
+        float l = s->adj[t];
+        l = l <= 0 ? l * p->repeat_penalty : l / p->repeat_penalty;
+        l -= (float)s->counts[t] * p->frequency_penalty + p->presence_penalty;
+        s->adj[t] = l;
+    }
+}
+
+/* Clears what mark_adjusted set (the same token lists, so no pass over the vocabulary). */
+static void unmark_adjusted(lb_sampler *s)
+{
+    const lb_sampling_params *p = &s->p;
+    for (int i = 0; i < p->n_bias; i++)
+        if (p->bias[i].token >= 0 && p->bias[i].token < s->n_vocab)
+            s->mark[p->bias[i].token] = 0;
+    if (penalties_on(s))
+        for (int k = 0; k < s->hist_n; k++)
+            s->mark[s->hist[(s->hist_pos + k) % s->hist_cap]] = 0;
+}
+
+/* Argmax of the raw logits (first of equals): the answer when every token is banned. */
+static int32_t raw_argmax(const float *logits, int n)
+{
+    int32_t best = 0;
+    for (int i = 1; i < n; i++)
+        if (logits[i] > logits[best])
+            best = i;
+    return best;
+}
+
+/* Greedy: the lowest id among the largest adjusted logits, banned (-inf) and NaN excluded. */
+static int32_t greedy(lb_sampler *s, const float *logits)
+{
+    const lb_sampling_params *p = &s->p;
+    int n = s->n_vocab;
+    int32_t best = -1;
+    float bv = -INFINITY;
+    for (int i = 0; i < n; i++) {  /* untouched tokens: strict > keeps the first of equals */
+        float l = logits[i];
+        if (l > bv && !s->mark[i])
+            bv = l, best = i;
+    }
+    /* touched tokens, in list order: compare with the id as tie-breaker */
+    for (int i = 0; i < p->n_bias; i++) {
+        int32_t t = p->bias[i].token;
+        if (t >= 0 && t < n && (s->adj[t] > bv || (s->adj[t] == bv && !is_banned(bv) && t < best)))
+            bv = s->adj[t], best = t;
+    }
+    if (penalties_on(s))
+        for (int k = 0; k < s->hist_n; k++) {
+            int32_t t = s->hist[(s->hist_pos + k) % s->hist_cap];
+            if (s->adj[t] > bv || (s->adj[t] == bv && !is_banned(bv) && t < best))
+                bv = s->adj[t], best = t;
+        }
+    return best >= 0 ? best : raw_argmax(logits, n);
+}
+
 int32_t lb_sampler_sample(lb_sampler *s, const float *logits)
 {
     const lb_sampling_params *p = &s->p;
     int n = s->n_vocab;
     cand *c = s->c;
+    bool touched = p->n_bias > 0 || penalties_on(s);
+    if (touched)
+        mark_adjusted(s, logits);
+    if (p->temperature <= 0) {
+        int32_t t = greedy(s, logits);
+        if (touched)
+            unmark_adjusted(s);
+        return t;
+    }
+
+    /* Candidates, banned tokens (-inf) dropped, NaN counted as banned; with top-k only the k
+     * best, found in the same pass and sorted, so the rest of the chain sees k tokens. */
+    int m = 0, heap_k = p->top_k > 0 && p->top_k < n ? p->top_k : 0, full = heap_k ? heap_k : n + 1;
     for (int i = 0; i < n; i++) {
-        float l = logits[i];
-        c[i] = (cand){ i, isnan(l) ? -INFINITY : l, 0 };
+        float l = touched && s->mark[i] ? s->adj[i] : logits[i];
+        if (isnan(l) || is_banned(l) || (m == full && !(l > c[0].logit)))
+            continue;  /* the last test is offer's own rejection, kept inline for speed */
+        offer(c, &m, heap_k, (cand){ i, l, 0 });
     }
-    for (int i = 0; i < p->n_bias; i++)
-        if (p->bias[i].token >= 0 && p->bias[i].token < n)
-            c[p->bias[i].token].logit += p->bias[i].bias;
-    if (s->hist_n > 0 && (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f ||
-                          p->frequency_penalty != 0.0f)) {
-        for (int k = 0; k < s->hist_n; k++) {
-            int32_t t = s->hist[(s->hist_pos + k) % s->hist_cap];
-            uint32_t cnt = s->counts[t];
-            if (cnt == 0)
-                continue;  /* already handled (counts zeroed below while iterating) */
-            float l = c[t].logit;
-            l = l <= 0 ? l * p->repeat_penalty : l / p->repeat_penalty;
-            l -= (float)cnt * p->frequency_penalty + p->presence_penalty;
-            c[t].logit = l;
-            s->counts[t] = 0;  /* mark done; restored below */
-            c[t].p = (float)cnt;
-        }
-        for (int k = 0; k < s->hist_n; k++) {
-            int32_t t = s->hist[(s->hist_pos + k) % s->hist_cap];
-            if (s->counts[t] == 0)
-                s->counts[t] = (uint32_t)c[t].p;
-            c[t].p = 0;
-        }
-    }
-
-    /* Drop banned tokens (-inf); if everything is banned, fall back to the raw argmax. */
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (!(isinf(c[i].logit) && c[i].logit < 0))
-            c[m++] = c[i];
-    if (m == 0) {
-        int32_t best = 0;
-        for (int i = 1; i < n; i++)
-            if (logits[i] > logits[best])
-                best = i;
-        return best;
-    }
-
-    if (p->temperature <= 0) {  /* greedy */
-        int best = 0;
-        for (int i = 1; i < m; i++)
-            if (c[i].logit > c[best].logit)
-                best = i;
-        return c[best].id;
-    }
+    if (touched)
+        unmark_adjusted(s);
+    if (m == 0)  /* everything banned: fall back to the raw argmax */
+        return raw_argmax(logits, n);
+    if (heap_k)
+        qsort(c, (size_t)m, sizeof *c, cand_desc);
 
     int k = p->top_k > 0 && p->top_k < m ? p->top_k : m;
     if (p->typical_p < 1.0f) {

@@ -325,3 +325,133 @@ TEST(stop_across_token_boundaries)
     CHECK_STR(out, "def");
     lb_stop_free(st);
 }
+
+/* ---- greedy and the candidate pass against a plain reference ---- */
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+/* The sampling chain's first steps written the obvious way: NaN → -inf, bias entries added in
+ * order, the penalties of each distinct token in the window, then the first of the largest
+ * logits that is not -inf or NaN (the raw argmax when there is none). */
+static int32_t ref_greedy(const lb_sampling_params *p, const float *logits, int n, const int32_t *hist, int n_hist)
+{
+    float *l = malloc((size_t)n * sizeof *l);
+    int *cnt = calloc((size_t)n, sizeof *cnt);
+    for (int i = 0; i < n; i++)
+        l[i] = isnan(logits[i]) ? -INFINITY : logits[i];
+    for (int i = 0; i < p->n_bias; i++)
+        l[p->bias[i].token] += p->bias[i].bias;
+    int from = p->penalty_last_n < 0 ? 0 : n_hist > p->penalty_last_n ? n_hist - p->penalty_last_n : 0;
+    if (p->penalty_last_n != 0)
+        for (int k = from; k < n_hist; k++)
+            cnt[hist[k]]++;
+    if (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f)
+        for (int t = 0; t < n; t++)
+            if (cnt[t] > 0) {
+                float v = l[t] <= 0 ? l[t] * p->repeat_penalty : l[t] / p->repeat_penalty;
+                l[t] = v - ((float)cnt[t] * p->frequency_penalty + p->presence_penalty);
+            }
+    int32_t best = -1;
+    for (int i = 0; i < n; i++)
+        if (!isnan(l[i]) && !(isinf(l[i]) && l[i] < 0) && (best < 0 || l[i] > l[best]))
+            best = i;
+    if (best < 0) {
+        best = 0;
+        for (int i = 1; i < n; i++)
+            if (logits[i] > logits[best])
+                best = i;
+    }
+    free(l);
+    free(cnt);
+    return best;
+}
+
+TEST(greedy_matches_reference_with_bias_and_penalties)
+{
+    enum { N = 40, ROUNDS = 3000 };
+    uint32_t x = 7;
+    float logits[N];
+    int32_t hist[64];
+    lb_logit_bias bias[8];
+    int mismatches = 0, top1_mismatches = 0, banned_all = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        lb_sampling_params p = plain();
+        p.temperature = 0;
+        p.n_bias = (int)(rnd(&x) % 9);
+        for (int i = 0; i < p.n_bias; i++) {
+            int32_t t = (int32_t)(rnd(&x) % 6);  /* few distinct tokens: duplicates add up */
+            uint32_t r = rnd(&x) % 4;
+            bias[i] = (lb_logit_bias){ t, r == 0 ? -INFINITY : (float)((int)(rnd(&x) % 9) - 4) };
+        }
+        p.bias = bias;
+        p.repeat_penalty = rnd(&x) % 2 ? 1.0f : 1.5f;
+        p.presence_penalty = rnd(&x) % 2 ? 0.0f : 0.5f;
+        p.frequency_penalty = rnd(&x) % 2 ? 0.0f : 0.25f;
+        p.penalty_last_n = (int)(rnd(&x) % 5) - 1;  /* -1 whole history, 0 off, 1..3 */
+        for (int i = 0; i < N; i++) {
+            uint32_t r = rnd(&x) % 20;
+            /* small integers make ties common; some banned, some NaN */
+            logits[i] = r == 0 ? -INFINITY : r == 1 ? NAN : (float)((int)(rnd(&x) % 7) - 3);
+        }
+        if (round % 50 == 0)
+            for (int i = 0; i < N; i++)
+                logits[i] = -INFINITY;
+        int n_hist = (int)(rnd(&x) % 12);
+        for (int k = 0; k < n_hist; k++)
+            hist[k] = (int32_t)(rnd(&x) % 8);
+        lb_sampler *s = mk(&p, N);
+        if (!s)
+            return;
+        for (int k = 0; k < n_hist; k++)
+            lb_sampler_accept(s, hist[k]);
+        int32_t want = ref_greedy(&p, logits, N, hist, n_hist);
+        int32_t got = lb_sampler_sample(s, logits);
+        mismatches += got != want;
+        got = lb_sampler_sample(s, logits);  /* nothing left behind by the first call */
+        mismatches += got != want;
+        lb_sampler_free(s);
+        /* the candidate pass of the sampling path keeps the same order: top_k 1 is greedy */
+        p.temperature = 0.7f;
+        p.top_k = 1;
+        s = mk(&p, N);
+        for (int k = 0; k < n_hist; k++)
+            lb_sampler_accept(s, hist[k]);
+        top1_mismatches += lb_sampler_sample(s, logits) != want;
+        lb_sampler_free(s);
+        banned_all += round % 50 == 0;
+    }
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(top1_mismatches, 0);
+    CHECK(banned_all > 0);
+}
+
+TEST(top_k_keeps_lowest_ids_among_equal_logits)
+{
+    /* 5000 tokens; logit 5 at ids 4000, 3000, 100, 200, 4999 and logit 6 at 2500: top-4 is 2500
+     * then the three lowest ids of the logit-5 group, however the vocabulary is ordered */
+    enum { N = 5000 };
+    static float l[N];
+    for (int i = 0; i < N; i++)
+        l[i] = (float)(i % 7) * 0.1f;
+    int five[] = { 4000, 3000, 100, 200, 4999 };
+    for (int i = 0; i < 5; i++)
+        l[five[i]] = 5.0f;
+    l[2500] = 6.0f;
+    lb_sampling_params p = plain();
+    p.top_k = 4;
+    p.temperature = 100.0f;  /* nearly uniform over what top-k keeps */
+    lb_sampler *s = mk(&p, N);
+    int seen_2500 = 0, seen_100 = 0, seen_200 = 0, seen_3000 = 0, other = 0;
+    for (int i = 0; i < 4000; i++) {
+        int32_t t = lb_sampler_sample(s, l);
+        seen_2500 += t == 2500, seen_100 += t == 100, seen_200 += t == 200, seen_3000 += t == 3000;
+        other += t != 2500 && t != 100 && t != 200 && t != 3000;
+    }
+    CHECK(seen_2500 > 0 && seen_100 > 0 && seen_200 > 0 && seen_3000 > 0);
+    CHECK_EQ(other, 0);
+    lb_sampler_free(s);
+}
