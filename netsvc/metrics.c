@@ -146,8 +146,16 @@ void lb_metrics_format(lb_metrics *m, const lb_sched_stats *st, double now_s, lb
                        "llmbox_decode_steps_total %llu\n"
                        "# HELP llmbox_batch_tokens_total Tokens carried by the decode steps.\n"
                        "# TYPE llmbox_batch_tokens_total counter\n"
-                       "llmbox_batch_tokens_total %llu\n",
-                       st->queue_depth, st->slots_busy, st->slots_total, st->steps, st->batch_tokens);
+                       "llmbox_batch_tokens_total %llu\n"
+                       "# HELP llmbox_decode_seconds_total Wall time inside the decode steps.\n"
+                       "# TYPE llmbox_decode_seconds_total counter\n"
+                       "llmbox_decode_seconds_total %.6f\n"
+                       "# HELP llmbox_between_steps_seconds_total Wall time between decode steps while "
+                       "generating (sampling, scheduling).\n"
+                       "# TYPE llmbox_between_steps_seconds_total counter\n"
+                       "llmbox_between_steps_seconds_total %.6f\n",
+                       st->queue_depth, st->slots_busy, st->slots_total, st->steps, st->batch_tokens, st->decode_s,
+                       st->between_s);
     lb_metrics_extra_fn extra = m->extra;
     void *ud = m->extra_ud;
     pthread_mutex_unlock(&m->mu);

@@ -46,18 +46,21 @@ struct lb_sched {
     slot *slots;
     int n_busy;
     unsigned long long steps, batch_tokens;
+    double decode_ms, between_ms;
     /* batch buffers (engine thread only) */
     int32_t *b_tok, *b_pos, *b_seq;
     uint8_t *b_want;
     int *b_slot;             /* slot of each batch entry that wants logits, else -1 */
 };
 
-static double now_ms(void)
+static double mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static double now_ms(const lb_sched *s) { return s->ops.now_ms ? s->ops.now_ms(s->ops.eng) : mono_ms(); }
 
 /* Marks r finished (under the lock) and wakes its reader. */
 static void finish_req(lb_sched_req *r, lb_finish f)
@@ -187,6 +190,7 @@ static void fail_batch(lb_sched *s, int n, const char *msg)
 static void *engine_main(void *arg)
 {
     lb_sched *s = arg;
+    double prev_end = -1;  /* end of the previous decode call, -1 after idling */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         reap_cancelled(s);
@@ -194,6 +198,7 @@ static void *engine_main(void *arg)
         if (s->stopping)
             break;
         if (s->n_busy == 0) {
+            prev_end = -1;
             pthread_cond_wait(&s->work, &s->mu);  /* idle: sleep until a submit or release */
             continue;
         }
@@ -202,9 +207,14 @@ static void *engine_main(void *arg)
         int n = build_batch(s);
         lb_err err = { 0 };
         lb_batch b = { .n = n, .tokens = s->b_tok, .pos = s->b_pos, .seq = s->b_seq, .want_logits = s->b_want };
+        double t0 = now_ms(s);
         int rc = n > 0 ? s->ops.decode(s->ops.eng, &b, &err) : LB_OK;
+        double t1 = now_ms(s), between = prev_end >= 0 ? t0 - prev_end : 0;
+        prev_end = t1;
         /* Sample outside the lock: samplers belong to the engine thread while requests run. */
         int32_t sampled[n > 0 ? n : 1];
+        lb_sched_req *wake[n > 0 ? n : 1];
+        int n_wake = 0;
         if (rc == LB_OK) {
             for (int k = 0; k < n; k++) {
                 if (s->b_slot[k] < 0)
@@ -217,14 +227,16 @@ static void *engine_main(void *arg)
             }
         }
 
+        double t2 = now_ms(s);  /* tokens sampled */
         pthread_mutex_lock(&s->mu);
         s->steps++;
         s->batch_tokens += (unsigned long long)n;
+        s->decode_ms += t1 - t0;
+        s->between_ms += between;
         if (rc != LB_OK) {
             fail_batch(s, n, err.msg[0] ? err.msg : "decode failed");
             continue;
         }
-        double t = now_ms();
         for (int k = 0; k < n; k++) {
             if (s->b_slot[k] < 0)
                 continue;
@@ -240,7 +252,7 @@ static void *engine_main(void *arg)
                 f = LB_FINISH_ERROR;
             } else {
                 if (r->t_first < 0)
-                    r->t_first = t;
+                    r->t_first = t2;
                 if (s->ops.is_eog(s->ops.eng, tok)) {
                     f = LB_FINISH_STOP;
                 } else {
@@ -257,8 +269,17 @@ static void *engine_main(void *arg)
                 sl->has_next = false;
                 s->n_busy--;
             } else {
-                pthread_cond_broadcast(&r->cond);
+                wake[n_wake++] = r;
             }
+        }
+        /* Readers of running requests are woken after unlocking, so a reader scheduled at once
+         * does not find the lock taken and sleep again. Only this thread can finish (and so
+         * let go of) a running request, so r stays valid until then. */
+        if (n_wake) {
+            pthread_mutex_unlock(&s->mu);
+            for (int k = 0; k < n_wake; k++)
+                pthread_cond_broadcast(&wake[k]->cond);
+            pthread_mutex_lock(&s->mu);
         }
     }
     /* Stopping: fail whatever is left. */
@@ -396,7 +417,7 @@ int lb_sched_submit(lb_sched *s, const int32_t *prompt, int n_prompt, int max_to
     r->max_tokens = max_tokens;
     r->sampler = sampler;
     r->slot = -1;
-    r->t_submit = now_ms();
+    r->t_submit = now_ms(s);
     r->t_first = -1;
     r->state = REQ_QUEUED;
 
@@ -497,5 +518,7 @@ void lb_sched_get_stats(lb_sched *s, lb_sched_stats *st)
     st->queue_depth = s->q_len;
     st->steps = s->steps;
     st->batch_tokens = s->batch_tokens;
+    st->decode_s = s->decode_ms / 1e3;
+    st->between_s = s->between_ms / 1e3;
     pthread_mutex_unlock(&s->mu);
 }

@@ -25,6 +25,8 @@ typedef struct lb_sched_ops {
     /* Per-request sampler (the sampler pointer given to lb_sched_submit). */
     int32_t (*sample)(void *sampler, const float *logits);
     void (*accept)(void *sampler, int32_t tok);
+    /* Monotonic clock in ms for the timing statistics; NULL: CLOCK_MONOTONIC (tests inject one). */
+    double (*now_ms)(void *eng);
 } lb_sched_ops;
 
 typedef struct lb_sched_config {
@@ -48,6 +50,10 @@ typedef struct lb_sched_req lb_sched_req;
 typedef struct lb_sched_stats {
     int slots_total, slots_busy, queue_depth;
     unsigned long long steps, batch_tokens;  /* decode steps and tokens they carried */
+    /* Wall time inside decode calls, and between one decode call and the next while requests
+     * run (sampling, bookkeeping, lock waits: the compute threads idle then). Idle time with
+     * no request is in neither. Their ratio shows the scheduler's own share of a step. */
+    double decode_s, between_s;
 } lb_sched_stats;
 
 typedef struct lb_sched_req_info {

@@ -174,6 +174,12 @@ expect metrics_without_key_401 401 GET /metrics "" ""
 r=$(req GET /metrics); [ "$(status_of "$r")" = 200 ] && grep -q '^llmbox_requests_total{status="401"} [1-9]' <<<"$r" \
   && grep -q '^llmbox_time_to_first_token_seconds_count [1-9]' <<<"$r" && grep -q '^llmbox_generated_tokens_total [1-9]' <<<"$r"
 ok_if metrics_prometheus_text $? "$(head -c 300 <<<"$r")"
+# the scheduler's step counters: requests above generated tokens, so steps ran and took time
+mval() { sed -n "s/^$1 \([0-9.e+-]*\)\$/\1/p" <<<"$r"; }
+"$PYTHON" -c 'import sys; s, t, d, b = map(float, sys.argv[1:]); sys.exit(not (s >= 1 and t >= s and d > 0 and b >= 0))' \
+  "$(mval llmbox_decode_steps_total)" "$(mval llmbox_batch_tokens_total)" "$(mval llmbox_decode_seconds_total)" \
+  "$(mval llmbox_between_steps_seconds_total)" 2>/dev/null
+ok_if metrics_decode_step_counters $? "$(grep -E '^llmbox_(decode|batch|between)' <<<"$r" | tr '\n' '|')"
 
 "$PYTHON" "$here/raw_checks.py" "$port" "$tmp/api.key" "$tmp/log1"
 

@@ -18,7 +18,8 @@ TEST(prometheus_text_has_counters_histogram_and_gauges)
     lb_metrics_ttft(m, 3000);  /* 3 s -> le 5 */
     int v = 7;
     lb_metrics_set_extra(m, extra, &v);
-    lb_sched_stats st = { .slots_total = 4, .slots_busy = 1, .queue_depth = 2, .steps = 5, .batch_tokens = 9 };
+    lb_sched_stats st = { .slots_total = 4, .slots_busy = 1, .queue_depth = 2, .steps = 5, .batch_tokens = 9,
+                          .decode_s = 1.25, .between_s = 0.0625 };
     lb_sbuf out = { 0 };
     lb_metrics_format(m, &st, 102.1, &out);
     const char *t = out.buf;
@@ -39,6 +40,11 @@ TEST(prometheus_text_has_counters_histogram_and_gauges)
     CHECK(strstr(t, "llmbox_queue_depth 2\n"));
     CHECK(strstr(t, "llmbox_slots_busy 1\n"));
     CHECK(strstr(t, "llmbox_model_loaded 1\n"));
+    CHECK(strstr(t, "llmbox_decode_steps_total 5\n"));
+    CHECK(strstr(t, "llmbox_batch_tokens_total 9\n"));
+    CHECK(strstr(t, "llmbox_decode_seconds_total 1.250000\n"));
+    CHECK(strstr(t, "llmbox_between_steps_seconds_total 0.062500\n"));
+    CHECK(strstr(t, "# TYPE llmbox_between_steps_seconds_total counter\n"));
     CHECK(strstr(t, "llmbox_extra 7\n"));
     /* every sample line's metric has a TYPE line */
     CHECK(strstr(t, "# TYPE llmbox_queue_depth gauge\n"));

@@ -16,6 +16,8 @@ static struct fake {
     int fail_next;
     int delay_us;
     int no_eog;
+    double clock_ms;          /* fake clock: decode adds 2 ms, each sample 0.5 ms */
+    int fake_clock;
     float logits[512][V];
     atomic_int decodes;
 } F;
@@ -44,6 +46,8 @@ static int f_decode(void *eng, const lb_batch *b, lb_err *err)
         F.max_seqs_in_batch = nseen;
     if (F.delay_us)
         usleep(F.delay_us);
+    if (F.fake_clock)
+        F.clock_ms += 2.0;
     return LB_OK;
 }
 static const float *f_logits(void *eng, int i) { (void)eng; return F.logits[i]; }
@@ -59,6 +63,8 @@ static bool f_is_eog(void *eng, int32_t t) { (void)eng; return t == 7 && !F.no_e
 static int32_t f_sample(void *smp, const float *lg)
 {
     (void)smp;
+    if (F.fake_clock)
+        F.clock_ms += 0.5;
     int best = 0;
     for (int v = 1; v < V; v++)
         if (lg[v] > lg[best])
@@ -67,7 +73,15 @@ static int32_t f_sample(void *smp, const float *lg)
 }
 static void f_accept(void *smp, int32_t t) { (void)smp; (void)t; }
 
-static const lb_sched_ops OPS = { NULL, f_decode, f_logits, f_truncate, f_is_eog, f_sample, f_accept };
+/* Read by the engine thread only, except while no request runs (the test advances it then). */
+static double f_now(void *eng)
+{
+    (void)eng;
+    return F.clock_ms;
+}
+
+static const lb_sched_ops OPS = { NULL, f_decode, f_logits, f_truncate, f_is_eog, f_sample, f_accept, NULL };
+static const lb_sched_ops OPS_CLOCK = { NULL, f_decode, f_logits, f_truncate, f_is_eog, f_sample, f_accept, f_now };
 
 static lb_sched *mk(int slots, int ctx, int batch, int queue)
 {
@@ -318,5 +332,41 @@ TEST(shutdown_fails_pending_requests_and_refuses_new_ones)
     CHECK_EQ(lb_sched_submit(s, p, 1, 4, NULL, &r3, &err), LB_EIO);
     lb_sched_release(s, r1);
     lb_sched_release(s, r2);
+    lb_sched_free(s);
+}
+
+TEST(step_timing_splits_decode_from_between_steps_and_skips_idle)
+{
+    memset(&F, 0, sizeof F);
+    F.fake_clock = 1;
+    lb_sched_config cfg = { 2, 64, 16, 4 };
+    lb_sched *s = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_sched_new(&cfg, &OPS_CLOCK, &s, &err), LB_OK);
+    if (!s)
+        return;
+    int32_t p[] = { 0, 1 }, out[16];
+    lb_sched_req *r = NULL;
+    CHECK_EQ(lb_sched_submit(s, p, 2, 4, NULL, &r, &err), LB_OK);
+    CHECK_EQ(drain(s, r, out, 16), 4);
+    lb_sched_req_info info;
+    lb_sched_req_get_info(s, r, &info);
+    CHECK_NEAR(info.ttft_ms, 2.5, 1e-9);  /* prompt step 2 ms + its sample 0.5 ms */
+    lb_sched_release(s, r);
+    lb_sched_stats st;
+    lb_sched_get_stats(s, &st);
+    /* 4 steps (prompt + 3 tokens): 2 ms each inside decode; between consecutive ones, the
+     * 0.5 ms sample of the previous step */
+    CHECK_EQ(st.steps, 4);
+    CHECK_NEAR(st.decode_s, 0.008, 1e-12);
+    CHECK_NEAR(st.between_s, 0.0015, 1e-12);
+    F.clock_ms += 1000;  /* idle: no request, so neither figure may grow */
+    CHECK_EQ(lb_sched_submit(s, p, 2, 2, NULL, &r, &err), LB_OK);
+    CHECK_EQ(drain(s, r, out, 16), 2);
+    lb_sched_release(s, r);
+    lb_sched_get_stats(s, &st);
+    CHECK_EQ(st.steps, 6);  /* the cached prompt prefix: 1 token re-decoded, then 1 more */
+    CHECK_NEAR(st.decode_s, 0.012, 1e-12);
+    CHECK_NEAR(st.between_s, 0.002, 1e-12);
     lb_sched_free(s);
 }
