@@ -36,6 +36,7 @@ typedef struct gen {
     lb_jw w;
     bool stopped_by_string, client_gone;
     int n_completion;
+    unsigned long sent;    /* SSE events written (each write checks the peer itself) */
     lb_api_power_span pw;  /* busy profile + energy over the generation */
 } gen;
 
@@ -232,6 +233,7 @@ static void sse_send(gen *g, const char *data, size_t len)
     lb_sbuf_add(&f, "\n\n", 2);
     if (f.failed || lb_conn_stream_write(g->call->conn, f.buf, f.len) < 0)
         g->client_gone = true;
+    g->sent++;
     lb_sbuf_free(&f);
 }
 
@@ -447,6 +449,7 @@ static void run(lb_api_call *call, bool chat)
     char piece[1024];
     while (!done && !g.stopped_by_string && !g.client_gone) {
         int n = 0;
+        unsigned long sent_before = g.sent;
         done = lb_sched_read(api->sched, g.req, toks, 64, &n, 100);
         for (int i = 0; i < n && !g.stopped_by_string && !g.client_gone; i++) {
             g.n_completion++;
@@ -462,7 +465,8 @@ static void run(lb_api_call *call, bool chat)
                     lb_metrics_ttft(api->metrics, info.ttft_ms), ttft_seen = true;
             }
         }
-        if (!done && lb_conn_peer_gone(call->conn))
+        /* A write has just checked the peer; otherwise (no text yet, or not streaming) look. */
+        if (!done && g.sent == sent_before && lb_conn_peer_gone(call->conn))
             g.client_gone = true;
     }
     lb_sched_req_info info;
