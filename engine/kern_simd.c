@@ -29,6 +29,9 @@
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
         (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
         (t)->f16_scale = lb_kern_##isa##_f16_scale;                   \
+        (t)->gemm_x4_q4_0 = lb_kern_##isa##_gemm_x4_q4_0;             \
+        (t)->gemm_x4_q8_0 = lb_kern_##isa##_gemm_x4_q8_0;             \
+        (t)->x4_act = lb_kern_##isa##_x4_act;                         \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)

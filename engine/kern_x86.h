@@ -593,3 +593,5 @@ void KERN(f16_scale)(int n, uint16_t *acc, float ms)
     for (; d < n; d++)
         acc[d] = k_f2h(k_h2f(acc[d]) * ms);
 }
+
+#include "kern_x4.h"

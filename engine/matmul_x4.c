@@ -1,0 +1,109 @@
+/* Activations first (threads split tokens: each becomes an lbs_x4_act in qbuf), then rows
+ * (threads split the 4-row groups; each group is read once per 4 tokens). At the scalar ISA
+ * level the same products come from the scalar vec_dot on blocks read back from the layout. */
+#include "matmul_x4.h"
+
+#include <stdint.h>
+
+#include "cpu_features.h"
+#include "ggml_type.h"
+#include "kern_simd.h"
+#include "kernels.h"
+#include "repack.h"
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+size_t lb_matmul_x4_qbuf_bytes(int64_t k, int n_tok)
+{
+    size_t per_tok = lbs_x4_act_bytes((int)k);
+    size_t q8 = lb_type_row_bytes(LB_TYPE_Q8_0, k); /* the scalar path's q8_0 rows */
+    if (q8 > per_tok)
+        per_tok = q8;
+    return 64 + align64((size_t)n_tok * sizeof(lbs_x4_act)) + (size_t)n_tok * align64(per_tok);
+}
+
+struct x4_job {
+    const lb_wt *w;
+    const float *x;
+    float *out;
+    int n_tok, n_groups;
+    lbs_x4_act *act;      /* [n_tok] (SIMD) */
+    uint8_t *q8;          /* [n_tok][q8_row] (scalar) */
+    size_t q8_row;
+    lb_simd_kernels k;
+    lb_gemm_x4_fn gemm;
+};
+
+static void act_job(void *arg, int chunk, int n_chunks)
+{
+    struct x4_job *j = arg;
+    int t0, t1;
+    lb_split(j->n_tok, chunk, n_chunks, &t0, &t1);
+    for (int t = t0; t < t1; t++) {
+        const float *xt = j->x + (size_t)t * j->w->ne0;
+        if (j->gemm)
+            j->k.x4_act(xt, (int)j->w->ne0, &j->act[t]);
+        else
+            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->w->ne0);
+    }
+}
+
+static void scalar_groups(const struct x4_job *j, int g0, int g1)
+{
+    const lb_wt *w = j->w;
+    const lb_type_traits *tr = lb_kernels_scalar(w->type);
+    const size_t gb = lb_x4_group_bytes(w->type, w->ne0), qb = lb_type_row_bytes(LB_TYPE_Q8_0, 32);
+    uint8_t blk[64];
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *grp = (const uint8_t *)w->data + (size_t)g * gb;
+        for (int r = 0; r < 4; r++)
+            for (int t = 0; t < j->n_tok; t++) {
+                float sum = 0.0f;
+                for (int64_t b = 0; b < w->ne0 / 32; b++) {
+                    float s;
+                    lb_x4_get_block(w->type, grp, w->ne0, r, b, blk);
+                    tr->vec_dot(32, &s, blk, j->q8 + (size_t)t * j->q8_row + (size_t)b * qb);
+                    sum += s;
+                }
+                j->out[(size_t)t * w->ne1 + (size_t)g * 4 + (size_t)r] = sum;
+            }
+    }
+}
+
+static void rows_job(void *arg, int chunk, int n_chunks)
+{
+    struct x4_job *j = arg;
+    int g0, g1;
+    lb_split(j->n_groups, chunk, n_chunks, &g0, &g1);
+    if (g0 >= g1)
+        return;
+    if (j->gemm)
+        j->gemm((int)j->w->ne0, g0, g1, j->w->data, j->act, j->n_tok, j->out, (size_t)j->w->ne1);
+    else
+        scalar_groups(j, g0, g1);
+}
+
+void lb_matmul_x4(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf)
+{
+    struct x4_job j = { .w = w, .x = x, .out = out, .n_tok = n_tok, .n_groups = (int)(w->ne1 / 4) };
+    lb_simd_kernels_for(lb_cpu_isa(), &j.k);
+    j.gemm = w->type == LB_TYPE_Q4_0 ? j.k.gemm_x4_q4_0 : j.k.gemm_x4_q8_0;
+    uint8_t *p = (uint8_t *)align64((uintptr_t)qbuf);
+    j.act = (lbs_x4_act *)p;
+    p += align64((size_t)n_tok * sizeof(lbs_x4_act));
+    j.q8 = p;
+    j.q8_row = align64(lb_type_row_bytes(LB_TYPE_Q8_0, w->ne0));
+    if (j.gemm) {
+        size_t kb = (size_t)w->ne0 / 32, per_tok = align64(lbs_x4_act_bytes((int)w->ne0));
+        for (int t = 0; t < n_tok; t++, p += per_tok) {
+            j.act[t].e = (int8_t *)p;
+            j.act[t].ns = (int32_t *)(p + kb * 128);
+            j.act[t].dx = (float *)(p + kb * 160);
+        }
+    }
+    int nt = lb_pool_size(pool);
+    lb_pool_run_chunks(pool, act_job, &j, n_tok < nt ? n_tok : nt);
+    /* A few chunks per thread (at least 4 groups each) so a late thread does not hold the rest up. */
+    int chunks = j.n_groups / 4 < 4 * nt ? j.n_groups / 4 : 4 * nt;
+    lb_pool_run_chunks(pool, rows_job, &j, chunks < 1 ? 1 : chunks);
+}
