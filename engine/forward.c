@@ -296,10 +296,8 @@ static void silu_job_fn(void *arg, int chunk, int n_chunks)
     struct silu_job *j = arg;
     size_t per = (j->n + (size_t)n_chunks - 1) / (size_t)n_chunks, i0 = per * (size_t)chunk;
     size_t i1 = i0 + per < j->n ? i0 + per : j->n;
-    for (size_t i = i0; i < i1; i++) {
-        float g = j->g[i];
-        j->g[i] = g / (1.0f + expf(-g)) * j->u[i];
-    }
+    if (i0 < i1)
+        lb_silu_mul((int)(i1 - i0), j->g + i0, j->u + i0);
 }
 
 static void add_bias(float *x, const float *b, int n_tok, int n)
@@ -352,7 +350,7 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
         lb_matmul(c->pool, &L->w_gate, c->xb, n, c->hb, c->qbuf);
         lb_matmul(c->pool, &L->w_up, c->xb, n, c->hb2, c->qbuf);
         struct silu_job sj = { c->hb, c->hb2, (size_t)n * c->F };
-        int sil_chunks = sj.n >= 4096 ? lb_pool_size(c->pool) : 1;
+        int sil_chunks = sj.n >= 65536 ? lb_pool_size(c->pool) : 1; /* one token: a few us */
         lb_pool_run_chunks(c->pool, silu_job_fn, &sj, sil_chunks);
         lb_matmul(c->pool, &L->w_down, c->hb, n, c->xb2, c->qbuf);
         for (size_t i = 0; i < (size_t)n * c->E; i++)
