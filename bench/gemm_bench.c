@@ -110,7 +110,7 @@ int main(int argc, char **argv)
                    lb_type_name(type), rows, k, n_tok, isa, flop / best / 1e9);
 
             /* (b) AMX */
-            if (lb_gemm_amx_usable(type, k)) {
+            if (lb_gemm_amx_usable(type, k, LB_LAYOUT_PLAIN)) {
                 void *am = xalloc(lb_gemm_acts_bytes(n_tok, k)), *scr = xalloc(lb_gemm_scratch_bytes(k));
                 lb_gemm_acts a;
                 best = 1e30;
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
                     double t0 = now();
                     lb_gemm_acts_init(&a, am, type, n_tok, k);
                     lb_gemm_acts_quantize(&a, x, k, 0, n_tok, scr);
-                    lb_gemm_rows(&a, w, rb, rows, 0, rows, y, rows, scr);
+                    lb_gemm_rows(&a, w, rb, LB_LAYOUT_PLAIN, rows, 0, rows, y, rows, scr);
                     double dt = now() - t0;
                     best = dt < best ? dt : best;
                 }
