@@ -325,9 +325,9 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
         const lb_layer *L = &m->layers[l];
         for (int i = 0; i < n; i++)
             rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->attn_norm, c->E, hp->norm_eps);
-        lb_matmul(c->pool, &L->wq, c->xb, n, c->q, c->qbuf);
-        lb_matmul(c->pool, &L->wk, c->xb, n, c->k, c->qbuf);
-        lb_matmul(c->pool, &L->wv, c->xb, n, c->v, c->qbuf);
+        const lb_wt *qkv[3] = { &L->wq, &L->wk, &L->wv };
+        float *qkv_out[3] = { c->q, c->k, c->v };
+        lb_matmul_multi(c->pool, qkv, 3, c->xb, n, qkv_out, c->qbuf);
         add_bias(c->q, L->bq, n, c->Q);
         add_bias(c->k, L->bk, n, c->KV);
         add_bias(c->v, L->bv, n, c->KV);
@@ -347,8 +347,9 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
             c->x[i] += c->xb2[i];
         for (int i = 0; i < n; i++)
             rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->ffn_norm, c->E, hp->norm_eps);
-        lb_matmul(c->pool, &L->w_gate, c->xb, n, c->hb, c->qbuf);
-        lb_matmul(c->pool, &L->w_up, c->xb, n, c->hb2, c->qbuf);
+        const lb_wt *gate_up[2] = { &L->w_gate, &L->w_up };
+        float *gate_up_out[2] = { c->hb, c->hb2 };
+        lb_matmul_multi(c->pool, gate_up, 2, c->xb, n, gate_up_out, c->qbuf);
         struct silu_job sj = { c->hb, c->hb2, (size_t)n * c->F };
         int sil_chunks = sj.n >= 65536 ? lb_pool_size(c->pool) : 1; /* one token: a few us */
         lb_pool_run_chunks(c->pool, silu_job_fn, &sj, sil_chunks);

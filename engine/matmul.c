@@ -1,5 +1,6 @@
 #include "matmul.h"
 
+#include "gemm.h"
 #include "kernels.h"
 #include "matmul_fast.h"
 #include "matmul_x4.h"
@@ -72,4 +73,17 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
     /* A few chunks per thread (at least 16 rows each) balance load when a thread is late. */
     int64_t chunks = w->ne1 / 16 < 4 * nt ? w->ne1 / 16 : 4 * nt;
     lb_pool_run_chunks(pool, dot_job, &j, chunks < 1 ? 1 : (int)chunks);
+}
+
+void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok, float *const *outs,
+                     void *qbuf)
+{
+    /* Prompt batches go to AMX one weight at a time (its tiles are per weight). */
+    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= LB_AMX_MIN_TOKENS)
+        goto each;
+    if (lb_matmul_x4_multi(pool, ws, n_w, x, n_tok, outs, qbuf))
+        return;
+each:
+    for (int i = 0; i < n_w; i++)
+        lb_matmul(pool, ws[i], x, n_tok, outs[i], qbuf);
 }

@@ -9,6 +9,7 @@
 #include "kern_simd.h"
 #include "kernels.h"
 #include "matmul.h"
+#include "matmul_x4.h"
 #include "repack.h"
 #include "threadpool.h"
 
@@ -209,5 +210,54 @@ TEST(matmul_on_x4_weights_matches_plain)
         }
     }
     lb_cpu_isa_set(before);
+    lb_pool_free(pool);
+}
+
+/* q/k/v-like weights of different heights through one lb_matmul_multi call (one activation
+ * preparation, groups of all weights in one pass) equal separate lb_matmul calls; a plain
+ * weight among them falls back to one call each. */
+TEST(matmul_multi_matches_separate_calls)
+{
+    lb_pool *pool = NULL;
+    lb_err err;
+    CHECK_EQ(lb_pool_new(2, &pool, &err), LB_OK);
+    if (!pool)
+        return;
+    const int k = 256, heights[3] = { 64, 16, 36 };
+    const int toks[] = { 1, 3, 9 };
+    for (int ti = 0; ti < 3; ti++) {
+        int n_tok = toks[ti];
+        lb_wt w[3];
+        uint8_t *mem[3];
+        float *sep[3], *multi[3];
+        float *x = random_x(k * n_tok, 0);
+        void *qbuf = malloc(lb_matmul_qbuf_size(k, n_tok));
+        for (int i = 0; i < 3; i++) {
+            size_t rb = lb_type_row_bytes(LB_TYPE_Q8_0, k);
+            uint8_t *plain = random_rows(LB_TYPE_Q8_0, heights[i], k, 0);
+            mem[i] = malloc(rb * heights[i]);
+            lb_x4_pack(LB_TYPE_Q8_0, plain, mem[i], k, heights[i]);
+            free(plain);
+            w[i] = (lb_wt){ .type = LB_TYPE_Q8_0, .ne0 = k, .ne1 = heights[i], .row_bytes = rb, .data = mem[i],
+                            .layout = LB_LAYOUT_X4 };
+            sep[i] = malloc(sizeof(float) * heights[i] * n_tok);
+            multi[i] = malloc(sizeof(float) * heights[i] * n_tok);
+            lb_matmul(pool, &w[i], x, n_tok, sep[i], qbuf);
+        }
+        const lb_wt *ws[3] = { &w[0], &w[1], &w[2] };
+        lb_matmul_multi(pool, ws, 3, x, n_tok, multi, qbuf);
+        for (int i = 0; i < 3; i++)
+            CHECK_MSG(memcmp(sep[i], multi[i], sizeof(float) * heights[i] * n_tok) == 0, "weight %d tokens %d", i, n_tok);
+        CHECK(lb_matmul_x4_multi(pool, ws, 3, x, n_tok, multi, qbuf));
+        w[1].layout = LB_LAYOUT_PLAIN; /* not x4: no single pass, and the plain rows would be read wrongly */
+        CHECK(!lb_matmul_x4_multi(pool, ws, 3, x, n_tok, multi, qbuf));
+        for (int i = 0; i < 3; i++) {
+            free(mem[i]);
+            free(sep[i]);
+            free(multi[i]);
+        }
+        free(x);
+        free(qbuf);
+    }
     lb_pool_free(pool);
 }
