@@ -10,8 +10,9 @@
 #define X4_PREFETCH 4096 /* bytes ahead: far enough to cover memory latency at full bandwidth (measured) */
 #endif
 
-/* Quantizes one token to q8_0 (as the vec_dot path does) and expands it for the x4 kernels. */
-void KERN(x4_act)(const float *x, int k, lbs_x4_act *act)
+/* Quantizes one token to q8_0 (as the vec_dot path does) and expands it for the x4 kernels;
+ * the block sums are stored times -(1 << shift), the weights' offset (3 for Q4_0, 7 for Q8_0). */
+void KERN(x4_act)(const float *x, int k, int shift, lbs_x4_act *act)
 {
     const __m256i ones = _mm256_set1_epi8(1);
     for (int b = 0; b < k / LBS_QK; b++) {
@@ -23,8 +24,8 @@ void KERN(x4_act)(const float *x, int k, lbs_x4_act *act)
             __m256i idx = _mm256_setr_epi32(2 * v, 2 * v, 2 * v, 2 * v, 2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1);
             _mm256_storeu_si256((__m256i *)(e + v * 32), _mm256_permutevar8x32_epi32(a, idx));
         }
-        int s = k_hsum8i(DPBUSD(_mm256_setzero_si256(), ones, a));
-        _mm256_storeu_si256((__m256i *)(act->ns + (size_t)b * 8), _mm256_setr_epi32(-s, -s, -s, -s, 0, 0, 0, 0));
+        int s = -k_hsum8i(DPBUSD(_mm256_setzero_si256(), ones, a)) * (1 << shift);
+        _mm256_storeu_si256((__m256i *)(act->ns + (size_t)b * 8), _mm256_setr_epi32(s, s, s, s, 0, 0, 0, 0));
         act->dx[b] = k_h2f(q.d);
     }
 }
@@ -49,7 +50,7 @@ static inline __attribute__((always_inline)) __m256i x4_e(const lbs_x4_act *a, i
 
 /* Q4_0: nibble byte j*16 + r*4 + i holds elements 4j+i (low) and 16+4j+i (high) of row r, so
  * vector 0 (j = 0, 1) pairs with expanded groups 0-1 (low) and 4-5 (high), vector 1 with 2-3
- * and 6-7. The nibbles' offset of 8 comes back through the block sum (-8 * sum). */
+ * and 6-7. The nibbles' offset of 8 comes back through the block sum (ns = -8 * sum). */
 static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const uint8_t *g, const lbs_x4_act *act,
                                                                 const int nt, float *y, size_t ldy)
 {
@@ -68,8 +69,8 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         __m256 dw = x4_scales(sc + 4 * b);
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
-            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8)), 3);
-            __m256i p = DPBUSD(DPBUSD(c, l0, x4_e(&act[t], b, 0)), l1, x4_e(&act[t], b, 1));
+            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            p = DPBUSD(DPBUSD(p, l0, x4_e(&act[t], b, 0)), l1, x4_e(&act[t], b, 1));
             __m256i q = DPBUSD(DPBUSD(_mm256_setzero_si256(), h0, x4_e(&act[t], b, 2)), h1, x4_e(&act[t], b, 3));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p, q)),
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
@@ -82,7 +83,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
 
 /* Q8_0: vector v (bytes 32v..) holds groups 2v and 2v+1, the layout of expanded vector v.
  * VNNI multiplies unsigned by signed: the weights are read as w + 128 and 128 * sum comes
- * back through the block sum. Without VNNI (maddubs pairs saturate at int16) the sign moves
+ * back through the block sum (ns = -128 * sum). Without VNNI (maddubs pairs saturate at int16) the sign moves
  * to the activations instead: |w| * (a * sign(w)). */
 static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const uint8_t *g, const lbs_x4_act *act,
                                                                 const int nt, float *y, size_t ldy)
@@ -109,17 +110,18 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
 #ifdef KERN_VNNI
-            __m256i c = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8)), 7);
-            __m256i p = DPBUSD(DPBUSD(c, w0, x4_e(&act[t], b, 0)), w1, x4_e(&act[t], b, 1));
+            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            p = DPBUSD(DPBUSD(p, w0, x4_e(&act[t], b, 0)), w1, x4_e(&act[t], b, 1));
             __m256i q = DPBUSD(DPBUSD(_mm256_setzero_si256(), w2, x4_e(&act[t], b, 2)), w3, x4_e(&act[t], b, 3));
+            p = _mm256_add_epi32(p, q);
 #else
             const __m256i z = _mm256_setzero_si256();
             __m256i p = DPBUSD(z, _mm256_abs_epi8(w0), _mm256_sign_epi8(x4_e(&act[t], b, 0), w0));
             p = DPBUSD(p, _mm256_abs_epi8(w1), _mm256_sign_epi8(x4_e(&act[t], b, 1), w1));
-            __m256i q = DPBUSD(z, _mm256_abs_epi8(w2), _mm256_sign_epi8(x4_e(&act[t], b, 2), w2));
-            q = DPBUSD(q, _mm256_abs_epi8(w3), _mm256_sign_epi8(x4_e(&act[t], b, 3), w3));
+            p = DPBUSD(p, _mm256_abs_epi8(w2), _mm256_sign_epi8(x4_e(&act[t], b, 2), w2));
+            p = DPBUSD(p, _mm256_abs_epi8(w3), _mm256_sign_epi8(x4_e(&act[t], b, 3), w3));
 #endif
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p, q)),
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
     }

@@ -50,7 +50,7 @@ static void act_job(void *arg, int chunk, int n_chunks)
     for (int t = t0; t < t1; t++) {
         const float *xt = j->x + (size_t)t * (size_t)j->k;
         if (j->gemm)
-            j->kern.x4_act(xt, (int)j->k, &j->act[t]);
+            j->kern.x4_act(xt, (int)j->k, j->type == LB_TYPE_Q4_0 ? 3 : 7, &j->act[t]);
         else
             lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
     }

@@ -49,8 +49,8 @@ typedef struct {
 
 /* One token's activations for the x4 kernels: the q8_0 values of each 32-block expanded
  * so that every 4-value group appears once per row of a group (e: [kb][4][8 lanes][4]:
- * vector v holds group 2v in lanes 0-3 and group 2v+1 in lanes 4-7), minus the block sum in
- * lanes 0-3 (ns: [kb][8]), and the block scale (dx: [kb]). */
+ * vector v holds group 2v in lanes 0-3 and group 2v+1 in lanes 4-7), the block sum times
+ * minus the weights' offset in lanes 0-3 (ns: [kb][8]), and the block scale (dx: [kb]). */
 typedef struct {
     int8_t *e;
     int32_t *ns;
