@@ -262,15 +262,43 @@ static inline void scale_block(__m512 acc[16], const int32_t *cbuf, const float 
     }
 }
 
-/* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). Kept out of
- * line on purpose: group_tiles then is not a leaf function and keeps nothing in the red zone
- * below its stack pointer (defensive: one unexplained crash was a load of a red-zone spill
- * in this loop, see bench/RESULTS.md). */
-__attribute__((noinline)) static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
+/* r[m][t] -> r[t][m] for a 16x16 float block. */
+static inline void transpose16(__m512 r[16])
 {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+/* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). */
+static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
+{
+    __m512 r[16];
+    for (int m = 0; m < 16; m++)
+        r[m] = _mm512_load_ps(obuf + 16 * m);
+    transpose16(r);
+    __mmask16 keep = (__mmask16)((1u << rows_valid) - 1);
     for (int t = 0; t < t_end; t++)
-        for (int m = 0; m < rows_valid; m++)
-            y[(size_t)t * ldy + m] = obuf[16 * m + t];
+        _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
 }
 
 /* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
