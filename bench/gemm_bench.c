@@ -1,7 +1,8 @@
 /* Prompt-processing matmul microbenchmark, one thread: for weight types Q4_0/Q8_0/Q4_K and
  * the 1B model's matmul shapes, times (a) the vec_dot path (activations quantized once, one
  * dot per row and token), (b) the AMX tile GEMM, (c) OpenBLAS cblas_sgemm on weights
- * dequantized per call (what a BLAS path costs: weights stay quantized in memory).
+ * dequantized per call (what a BLAS path costs: weights stay quantized in memory), (d) the
+ * x4-layout kernels (4 tokens per weight pass; the path of CPUs without AMX).
  *   gemm_bench [-n TOKENS] [-r REPS] [-c]  -> one JSON line per (type, shape, method), GFLOP/s */
 #include <cblas.h>
 #include <stdint.h>
@@ -13,7 +14,9 @@
 #include "cpu_features.h"
 #include "gemm.h"
 #include "ggml_type.h"
+#include "kern_simd.h"
 #include "kernels.h"
+#include "repack.h"
 
 static clockid_t g_clock = CLOCK_MONOTONIC;
 
@@ -109,8 +112,16 @@ int main(int argc, char **argv)
             printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"vec_dot_%s\",\"gflops\":%.1f}\n",
                    lb_type_name(type), rows, k, n_tok, isa, flop / best / 1e9);
 
+            /* The engine repacks Q4_0/Q8_0 at load (engine/repack.h): AMX and x4 read that layout. */
+            uint32_t layout = lb_x4_fits(type, k, rows) ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN;
+            uint8_t *wl = w;
+            if (layout == LB_LAYOUT_X4) {
+                wl = xalloc(rb * rows);
+                lb_x4_pack(type, w, wl, k, rows);
+            }
+
             /* (b) AMX */
-            if (lb_gemm_amx_usable(type, k)) {
+            if (lb_gemm_amx_usable(type, k, layout)) {
                 void *am = xalloc(lb_gemm_acts_bytes(n_tok, k)), *scr = xalloc(lb_gemm_scratch_bytes(k));
                 lb_gemm_acts a;
                 best = 1e30;
@@ -118,7 +129,7 @@ int main(int argc, char **argv)
                     double t0 = now();
                     lb_gemm_acts_init(&a, am, type, n_tok, k);
                     lb_gemm_acts_quantize(&a, x, k, 0, n_tok, scr);
-                    lb_gemm_rows(&a, w, rb, rows, 0, rows, y, rows, scr);
+                    lb_gemm_rows(&a, wl, rb, layout, rows, 0, rows, y, rows, scr);
                     double dt = now() - t0;
                     best = dt < best ? dt : best;
                 }
@@ -127,6 +138,33 @@ int main(int argc, char **argv)
                 free(am);
                 free(scr);
             }
+
+            /* (d) x4 kernels (VNNI or AVX2), 4 tokens per pass over the weights: the path without AMX */
+            lb_simd_kernels kern;
+            lb_simd_kernels_for(lb_cpu_isa(), &kern);
+            lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0 ? kern.gemm_x4_q4_0 : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0 : NULL;
+            if (layout == LB_LAYOUT_X4 && gx4 && kern.x4_act) {
+                size_t per = lbs_x4_act_bytes(k), kb = (size_t)k / 32;
+                int8_t *am = xalloc(per * n_tok);
+                lbs_x4_act *acts = xalloc(sizeof *acts * n_tok);
+                for (int t = 0; t < n_tok; t++)
+                    acts[t] = (lbs_x4_act){ am + per * t, (int32_t *)(am + per * t + kb * 128), (float *)(am + per * t + kb * 160) };
+                best = 1e30;
+                for (int r = 0; r < reps; r++) {
+                    double t0 = now();
+                    for (int t = 0; t < n_tok; t++)
+                        kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &acts[t]);
+                    gx4(k, 0, rows / 4, wl, acts, n_tok, y, rows);
+                    double dt = now() - t0;
+                    best = dt < best ? dt : best;
+                }
+                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"x4\",\"gflops\":%.1f}\n",
+                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                free(am);
+                free(acts);
+            }
+            if (wl != w)
+                free(wl);
 
             /* (c) OpenBLAS on dequantized weights, 64-row tiles so the tile stays in cache */
             {

@@ -23,7 +23,7 @@
 typedef struct footer {
     char magic[8];
     uint32_t version, pad;
-    uint64_t key;          /* hash of path, size, mtime, data_len */
+    uint64_t key;          /* hash of path, size, mtime, data_len, variant */
     uint64_t model_size;
     int64_t mtime_sec, mtime_nsec;
     uint64_t data_len;
@@ -44,22 +44,23 @@ typedef struct model_id {
     uint64_t key;
 } model_id;
 
-static int identify(const char *model_path, size_t data_len, model_id *id, lb_err *err)
+static int identify(const char *model_path, size_t data_len, uint32_t variant, model_id *id, lb_err *err)
 {
     if (!realpath(model_path, id->real) || stat(id->real, &id->st) != 0)
         return lb_err_set(err, errno == ENOENT ? LB_ENOENT : LB_EIO, "%s: %s", model_path, strerror(errno));
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv1a(h, id->real, strlen(id->real));
-    int64_t f[4] = { (int64_t)id->st.st_size, (int64_t)id->st.st_mtim.tv_sec, (int64_t)id->st.st_mtim.tv_nsec,
-                     (int64_t)data_len };
+    int64_t f[5] = { (int64_t)id->st.st_size, (int64_t)id->st.st_mtim.tv_sec, (int64_t)id->st.st_mtim.tv_nsec,
+                     (int64_t)data_len, (int64_t)variant };
     id->key = fnv1a(h, f, sizeof f);
     return LB_OK;
 }
 
-int lb_weights_cache_name(const char *model_path, size_t data_len, char *buf, size_t cap, lb_err *err)
+int lb_weights_cache_name(const char *model_path, size_t data_len, uint32_t variant, char *buf, size_t cap,
+                          lb_err *err)
 {
     model_id id;
-    int rc = identify(model_path, data_len, &id, err);
+    int rc = identify(model_path, data_len, variant, &id, err);
     if (rc != LB_OK)
         return rc;
     if ((size_t)snprintf(buf, cap, "llmbox-%016llx.weights", (unsigned long long)id.key) >= cap)
@@ -98,8 +99,8 @@ static void remove_stale(const char *dir, const char *keep)
     closedir(d);
 }
 
-int lb_weights_cache_open(const char *dir, const char *model_path, size_t data_len, lb_weights_cache *c,
-                          lb_err *err)
+int lb_weights_cache_open(const char *dir, const char *model_path, size_t data_len, uint32_t variant,
+                          lb_weights_cache *c, lb_err *err)
 {
     int rc = LB_OK, fd = -1;
     model_id id;
@@ -109,7 +110,7 @@ int lb_weights_cache_open(const char *dir, const char *model_path, size_t data_l
     memset(c, 0, sizeof *c);
     if (data_len == 0)
         return lb_err_set(err, LB_EINVAL, "weights cache: empty weights");
-    if ((rc = identify(model_path, data_len, &id, err)) != LB_OK)
+    if ((rc = identify(model_path, data_len, variant, &id, err)) != LB_OK)
         return rc;
     snprintf(name, sizeof name, "llmbox-%016llx.weights", (unsigned long long)id.key);
     if ((size_t)snprintf(c->path, sizeof c->path, "%s/%s", dir, name) >= sizeof c->path)

@@ -87,6 +87,7 @@ int lb_cli_info(int argc, char **argv)
         lb_jw_key(&w, "weight_bytes"); lb_jw_int(&w, (long long)in.weight_bytes);
         lb_jw_key(&w, "weights_memory"); lb_jw_str(&w, in.weights_memory);
         lb_jw_key(&w, "hugepage_bytes"); lb_jw_int(&w, (long long)in.hugepage_bytes);
+        lb_jw_key(&w, "repacked_bytes"); lb_jw_int(&w, (long long)in.repacked_bytes);
         lb_jw_key(&w, "load_ms"); lb_jw_double(&w, in.load_ms);
         lb_jw_key(&w, "isa"); lb_jw_str(&w, isa);
         lb_jw_key(&w, "tokenizer"); lb_jw_str(&w, vb ? lb_vocab_model_name(vb) : "none");
@@ -123,7 +124,8 @@ int lb_cli_info(int argc, char **argv)
         printf("weight bytes:    %llu (%.1f MiB)\n", (unsigned long long)in.weight_bytes, in.weight_bytes / 1048576.0);
         printf("weights memory:  %s (%llu bytes on explicit hugepages)\n", in.weights_memory,
                (unsigned long long)in.hugepage_bytes);
-        printf("kernels:         %s\n", isa);
+        printf("kernels:         %s (%.1f MiB of weights repacked at load for them)\n", isa,
+               in.repacked_bytes / 1048576.0);
         if (vb)
             printf("tokenizer:       %s (pre %s, %d tokens)\n", lb_vocab_model_name(vb), lb_vocab_pre_name(vb),
                    lb_vocab_n_tokens(vb));

@@ -37,6 +37,7 @@ typedef struct lb_model_info {
     uint64_t file_bytes;
     char weights_memory[32];   /* "hugetlbfs", "hugetlb", "thp+mlock", "thp", "heap" */
     uint64_t hugepage_bytes;   /* bytes of weights on explicit hugepages */
+    uint64_t repacked_bytes;   /* bytes of weights repacked at load for the kernels (x4 layout) */
     double load_ms;
 } lb_model_info;
 

@@ -284,6 +284,87 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
     }
 }
 
+static void add_bias(float *x, const float *b, int n)
+{
+    for (int i = 0; b && i < n; i++)
+        x[i] += b[i];
+}
+
+/* The per-token steps between the matmuls, split over the pool by tokens (a prompt batch
+ * would otherwise leave the other threads spinning; one token runs inline). */
+struct tok_job {
+    lb_ctx *c;
+    const lb_layer *L;
+    int l, n;
+    const int32_t *pos, *seq;
+};
+
+static void run_tokens(lb_ctx *c, lb_pool_fn fn, struct tok_job *j)
+{
+    int nt = lb_pool_size(c->pool);
+    lb_pool_run_chunks(c->pool, fn, j, j->n < nt ? j->n : nt);
+}
+
+static void attn_norm_tok(void *arg, int chunk, int n_chunks)
+{
+    struct tok_job *j = arg;
+    lb_ctx *c = j->c;
+    int t0, t1;
+    lb_split(j->n, chunk, n_chunks, &t0, &t1);
+    for (int i = t0; i < t1; i++)
+        rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, j->L->attn_norm, c->E, c->m->hp.norm_eps);
+}
+
+/* Biases, RoPE, and K/V into the cache. */
+static void qkv_tok(void *arg, int chunk, int n_chunks)
+{
+    struct tok_job *j = arg;
+    lb_ctx *c = j->c;
+    const lb_hparams *hp = &c->m->hp;
+    const lb_layer *L = j->L;
+    lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
+    int t0, t1;
+    lb_split(j->n, chunk, n_chunks, &t0, &t1);
+    for (int i = t0; i < t1; i++) {
+        float *q = c->q + (size_t)i * c->Q, *k = c->k + (size_t)i * c->KV, *v = c->v + (size_t)i * c->KV;
+        add_bias(q, L->bq, c->Q);
+        add_bias(k, L->bk, c->KV);
+        add_bias(v, L->bv, c->KV);
+        const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
+        rope_apply(q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
+        rope_apply(k, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
+        size_t at = kv_index(c, j->l, j->seq ? j->seq[i] : 0, j->pos[i]);
+        to16(k, c->k_cache + at, c->KV);
+        to16(v, c->v_cache + at, c->KV);
+    }
+}
+
+/* x += attention output; xb = ffn_norm(x) */
+static void ffn_norm_tok(void *arg, int chunk, int n_chunks)
+{
+    struct tok_job *j = arg;
+    lb_ctx *c = j->c;
+    int t0, t1;
+    lb_split(j->n, chunk, n_chunks, &t0, &t1);
+    for (int i = t0; i < t1; i++) {
+        float *x = c->x + (size_t)i * c->E;
+        const float *d = c->xb2 + (size_t)i * c->E;
+        for (int e = 0; e < c->E; e++)
+            x[e] += d[e];
+        rmsnorm(c->xb + (size_t)i * c->E, x, j->L->ffn_norm, c->E, c->m->hp.norm_eps);
+    }
+}
+
+static void residual_tok(void *arg, int chunk, int n_chunks)
+{
+    struct tok_job *j = arg;
+    lb_ctx *c = j->c;
+    int t0, t1;
+    lb_split(j->n, chunk, n_chunks, &t0, &t1);
+    for (size_t i = (size_t)t0 * c->E; i < (size_t)t1 * c->E; i++)
+        c->x[i] += c->xb2[i];
+}
+
 /* g = silu(g) * u over n elements, split over the pool (expf dominates at prompt size). */
 struct silu_job {
     float *g;
@@ -296,19 +377,8 @@ static void silu_job_fn(void *arg, int chunk, int n_chunks)
     struct silu_job *j = arg;
     size_t per = (j->n + (size_t)n_chunks - 1) / (size_t)n_chunks, i0 = per * (size_t)chunk;
     size_t i1 = i0 + per < j->n ? i0 + per : j->n;
-    for (size_t i = i0; i < i1; i++) {
-        float g = j->g[i];
-        j->g[i] = g / (1.0f + expf(-g)) * j->u[i];
-    }
-}
-
-static void add_bias(float *x, const float *b, int n_tok, int n)
-{
-    if (!b)
-        return;
-    for (int t = 0; t < n_tok; t++)
-        for (int i = 0; i < n; i++)
-            x[(size_t)t * n + i] += b[i];
+    if (i0 < i1)
+        lb_silu_mul((int)(i1 - i0), j->g + i0, j->u + i0);
 }
 
 /* Runs n (<= n_batch) tokens through all layers; leaves the final hidden states in c->x. */
@@ -317,7 +387,6 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
     lb_model *m = c->m;
     const lb_hparams *hp = &m->hp;
     const lb_type_traits *et = lb_kernels(m->tok_embd.type);
-    lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
     for (int i = 0; i < n; i++) {
         et->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[i] * m->tok_embd.row_bytes,
                      c->x + (size_t)i * c->E, c->E);
@@ -325,38 +394,25 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
     }
     for (int l = 0; l < hp->n_layer; l++) {
         const lb_layer *L = &m->layers[l];
-        for (int i = 0; i < n; i++)
-            rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->attn_norm, c->E, hp->norm_eps);
-        lb_matmul(c->pool, &L->wq, c->xb, n, c->q, c->qbuf);
-        lb_matmul(c->pool, &L->wk, c->xb, n, c->k, c->qbuf);
-        lb_matmul(c->pool, &L->wv, c->xb, n, c->v, c->qbuf);
-        add_bias(c->q, L->bq, n, c->Q);
-        add_bias(c->k, L->bk, n, c->KV);
-        add_bias(c->v, L->bv, n, c->KV);
-        for (int i = 0; i < n; i++) {
-            const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
-            rope_apply(c->q + (size_t)i * c->Q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
-            rope_apply(c->k + (size_t)i * c->KV, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
-            size_t at = kv_index(c, l, seq ? seq[i] : 0, pos[i]);
-            to16(c->k + (size_t)i * c->KV, c->k_cache + at, c->KV);
-            to16(c->v + (size_t)i * c->KV, c->v_cache + at, c->KV);
-        }
+        struct tok_job tj = { c, L, l, n, pos, seq };
+        run_tokens(c, attn_norm_tok, &tj);
+        const lb_wt *qkv[3] = { &L->wq, &L->wk, &L->wv };
+        float *qkv_out[3] = { c->q, c->k, c->v };
+        lb_matmul_multi(c->pool, qkv, 3, c->xb, n, qkv_out, c->qbuf);
+        run_tokens(c, qkv_tok, &tj);
         struct attn_job aj = { c, l, n, pos, seq };
         int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);
         lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
         lb_matmul(c->pool, &L->wo, c->att, n, c->xb2, c->qbuf);
-        for (size_t i = 0; i < (size_t)n * c->E; i++)
-            c->x[i] += c->xb2[i];
-        for (int i = 0; i < n; i++)
-            rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, L->ffn_norm, c->E, hp->norm_eps);
-        lb_matmul(c->pool, &L->w_gate, c->xb, n, c->hb, c->qbuf);
-        lb_matmul(c->pool, &L->w_up, c->xb, n, c->hb2, c->qbuf);
+        run_tokens(c, ffn_norm_tok, &tj);
+        const lb_wt *gate_up[2] = { &L->w_gate, &L->w_up };
+        float *gate_up_out[2] = { c->hb, c->hb2 };
+        lb_matmul_multi(c->pool, gate_up, 2, c->xb, n, gate_up_out, c->qbuf);
         struct silu_job sj = { c->hb, c->hb2, (size_t)n * c->F };
-        int sil_chunks = sj.n >= 4096 ? lb_pool_size(c->pool) : 1;
+        int sil_chunks = sj.n >= 65536 ? lb_pool_size(c->pool) : 1; /* one token: a few us */
         lb_pool_run_chunks(c->pool, silu_job_fn, &sj, sil_chunks);
         lb_matmul(c->pool, &L->w_down, c->hb, n, c->xb2, c->qbuf);
-        for (size_t i = 0; i < (size_t)n * c->E; i++)
-            c->x[i] += c->xb2[i];
+        run_tokens(c, residual_tok, &tj);
     }
 }
 

@@ -4,18 +4,19 @@
 #include <string.h>
 
 #include "cpu_features.h"
+#include "repack.h"
 
 enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12 }; /* ggml type ids */
 
-bool lb_gemm_amx_usable(uint32_t wtype, int k)
+bool lb_gemm_amx_usable(uint32_t wtype, int k, uint32_t layout)
 {
     if (lb_cpu_isa() < LB_ISA_AMX || k <= 0)
         return false;
     switch (wtype) {
     case T_Q4_0: return k % 32 == 0;
-    /* Q8_0 stays on the vec_dot path: its AMX path gave logits 0.09 away from the scalar
-     * reference (and llama.cpp) on a synthetic qwen2 Q8_0 model, cause not yet found. */
-    case T_Q8_0: return false;
+    /* Plain Q8_0 rows (tiles loaded in place) gave logits 0.09 away from the scalar
+     * reference on a synthetic qwen2 Q8_0 model, cause not found; x4 rows are unpacked. */
+    case T_Q8_0: return k % 32 == 0 && layout == LB_LAYOUT_X4;
     case T_Q4_K: return k % 256 == 0;
     default: return false;
     }
@@ -66,8 +67,8 @@ void lb_gemm_acts_quantize(lb_gemm_acts *a, const float *x, size_t ldx, int t0, 
     lb_amx_acts_quantize(a, x, ldx, t0, t1, scratch);
 }
 
-void lb_gemm_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, int n_rows, int r0, int r1, float *y,
-                  size_t ldy, void *scratch)
+void lb_gemm_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_t layout, int n_rows, int r0,
+                  int r1, float *y, size_t ldy, void *scratch)
 {
-    lb_amx_rows(a, w, row_bytes, n_rows, r0, r1, y, ldy, scratch);
+    lb_amx_rows(a, w, row_bytes, layout, n_rows, r0, r1, y, ldy, scratch);
 }

@@ -8,6 +8,7 @@
 
 #include "gemm.h"
 #include "kern_simd.h"
+#include "repack.h"
 #include "simd_blocks.h"
 
 enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12 };
@@ -119,6 +120,60 @@ static void unpack_q4_0(const char *w, size_t rb, int n_rows, int r0, int kb_n, 
     }
 }
 
+/* Rows r, r+1, r+2, r+3 of 4 x4 chunks (chunk j holds 4 bytes of each row). */
+static inline void x4_transpose(const uint8_t *q, __m128i row[4])
+{
+    __m128i c0 = _mm_loadu_si128((const __m128i *)q), c1 = _mm_loadu_si128((const __m128i *)(q + 16));
+    __m128i c2 = _mm_loadu_si128((const __m128i *)(q + 32)), c3 = _mm_loadu_si128((const __m128i *)(q + 48));
+    __m128i t0 = _mm_unpacklo_epi32(c0, c1), t1 = _mm_unpacklo_epi32(c2, c3);
+    __m128i t2 = _mm_unpackhi_epi32(c0, c1), t3 = _mm_unpackhi_epi32(c2, c3);
+    row[0] = _mm_unpacklo_epi64(t0, t1);
+    row[1] = _mm_unpackhi_epi64(t0, t1);
+    row[2] = _mm_unpacklo_epi64(t2, t3);
+    row[3] = _mm_unpackhi_epi64(t2, t3);
+}
+
+/* Like unpack_q4_0/unpack_q8_0 for the x4 layout (simd_blocks.h): 4 groups of 4 rows. */
+static void unpack_x4(int type, const char *w, int n_rows, int r0, int kb_n, int8_t *A, float *s)
+{
+    const int qbytes = type == T_Q4_0 ? LBS_X4_QBYTES_Q4_0 : LBS_X4_QBYTES_Q8_0;
+    const size_t gbytes = (size_t)kb_n * (8 + (size_t)qbytes);
+    const __m128i lo = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int gi = 0; gi < 4; gi++) {
+        int r = r0 + 4 * gi;
+        if (r >= n_rows) { /* whole groups only: ne1 % 4 == 0 */
+            for (int kb = 0; kb < kb_n; kb++) {
+                memset(A + (size_t)kb * 512 + gi * 128, 0, 128);
+                memset(s + kb * 16 + gi * 4, 0, 4 * sizeof(float));
+            }
+            continue;
+        }
+        const uint8_t *g = (const uint8_t *)w + (size_t)(r / 4) * gbytes;
+        const uint16_t *sc = (const uint16_t *)g;
+        const uint8_t *qs = g + (size_t)kb_n * 8;
+        for (int kb = 0; kb < kb_n; kb++, qs += qbytes) {
+            int8_t *dst = A + (size_t)kb * 512 + gi * 128;
+            __m128i row[4], row2[4];
+            x4_transpose(qs, row);
+            if (type == T_Q4_0) {
+                for (int m = 0; m < 4; m++) {
+                    _mm_storeu_si128((__m128i *)(dst + m * 32), _mm_sub_epi8(_mm_and_si128(row[m], lo), eight));
+                    _mm_storeu_si128((__m128i *)(dst + m * 32 + 16),
+                                     _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(row[m], 4), lo), eight));
+                }
+            } else {
+                x4_transpose(qs + 64, row2);
+                for (int m = 0; m < 4; m++) {
+                    _mm_storeu_si128((__m128i *)(dst + m * 32), row[m]);
+                    _mm_storeu_si128((__m128i *)(dst + m * 32 + 16), row2[m]);
+                }
+            }
+            for (int m = 0; m < 4; m++)
+                s[kb * 16 + gi * 4 + m] = h2f(sc[kb * 4 + m]);
+        }
+    }
+}
+
 static void scales_q8_0(const char *w, size_t rb, int r0, int kb_n, float *s)
 {
     for (int m = 0; m < 16; m++) {
@@ -207,15 +262,43 @@ static inline void scale_block(__m512 acc[16], const int32_t *cbuf, const float 
     }
 }
 
-/* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). Kept out of
- * line on purpose: group_tiles then is not a leaf function and keeps nothing in the red zone
- * below its stack pointer (defensive: one unexplained crash was a load of a red-zone spill
- * in this loop, see bench/RESULTS.md). */
-__attribute__((noinline)) static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
+/* r[m][t] -> r[t][m] for a 16x16 float block. */
+static inline void transpose16(__m512 r[16])
 {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+/* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). */
+static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
+{
+    __m512 r[16];
+    for (int m = 0; m < 16; m++)
+        r[m] = _mm512_load_ps(obuf + 16 * m);
+    transpose16(r);
+    __mmask16 keep = (__mmask16)((1u << rows_valid) - 1);
     for (int t = 0; t < t_end; t++)
-        for (int m = 0; m < rows_valid; m++)
-            y[(size_t)t * ldy + m] = obuf[16 * m + t];
+        _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
 }
 
 /* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
@@ -254,8 +337,8 @@ static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stri
     }
 }
 
-void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, int n_rows, int r0, int r1, float *y,
-                 size_t ldy, void *scratch)
+void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_t layout, int n_rows, int r0,
+                 int r1, float *y, size_t ldy, void *scratch)
 {
     tiles_config();
     int kb_n = a->kb;
@@ -272,6 +355,11 @@ void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, int n_r
     const char *wb = w;
     for (int g = r0; g < r1; g += 16) {
         int rows_valid = r1 - g < 16 ? r1 - g : 16;
+        if (layout == LB_LAYOUT_X4) {
+            unpack_x4((int)a->wtype, wb, r1, g, kb_n, A, s);
+            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            continue;
+        }
         switch (a->wtype) {
         case T_Q4_0:
             unpack_q4_0(wb, row_bytes, r1, g, kb_n, A, s);

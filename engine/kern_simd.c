@@ -29,6 +29,10 @@
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
         (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
         (t)->f16_scale = lb_kern_##isa##_f16_scale;                   \
+        (t)->gemm_x4_q4_0 = lb_kern_##isa##_gemm_x4_q4_0;             \
+        (t)->gemm_x4_q8_0 = lb_kern_##isa##_gemm_x4_q8_0;             \
+        (t)->x4_act = lb_kern_##isa##_x4_act;                         \
+        (t)->silu_mul = lb_kern_##isa##_silu_mul;                     \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -95,6 +99,26 @@ void lb_axpy_f16(int n, float a, const void *x, float *y)
         __atomic_store_n(&g_axpy, f, __ATOMIC_RELEASE);
     }
     f(n, a, x, y);
+}
+
+static void silu_mul_scalar(int n, float *g, const float *u)
+{
+    for (int i = 0; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void (*g_silu)(int, float *, const float *);
+
+void lb_silu_mul(int n, float *g, const float *u)
+{
+    void (*f)(int, float *, const float *) = __atomic_load_n(&g_silu, __ATOMIC_ACQUIRE);
+    if (!f) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lb_cpu_isa(), &k);
+        f = k.silu_mul ? k.silu_mul : silu_mul_scalar;
+        __atomic_store_n(&g_silu, f, __ATOMIC_RELEASE);
+    }
+    f(n, g, u);
 }
 
 static void f16_acc_fma_scalar(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)

@@ -18,6 +18,8 @@ typedef void (*lb_quantize_row_fn)(const float *x, void *y, int64_t n);
 typedef void (*lb_dequantize_row_fn)(const void *x, float *y, int64_t n);
 typedef void (*lb_axpy_fn)(int n, float a, const void *x, float *y);
 typedef void (*lb_gemv_fn)(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
+typedef void (*lb_gemm_x4_fn)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y,
+                              size_t ldy);
 
 typedef struct lb_simd_kernels {
     lb_isa isa; /* level these kernels were compiled for (SCALAR: none, use the reference) */
@@ -31,6 +33,10 @@ typedef struct lb_simd_kernels {
     /* GEMV for one token over rows [r0, r1); gemv_q8_0 is NULL without VNNI. */
     lb_gemv_fn gemv_q4_0, gemv_q8_0;
     void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
+    /* x4 layout (repack.h): rows of groups [g0, g1) times n_tok tokens; x4_act prepares one token. */
+    lb_gemm_x4_fn gemm_x4_q4_0, gemm_x4_q8_0;
+    void (*x4_act)(const float *x, int k, int shift, lbs_x4_act *act);
+    void (*silu_mul)(int n, float *g, const float *u);
     void (*f16_acc_fma)(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
     void (*f16_scale)(int n, uint16_t *acc, float ms);
 } lb_simd_kernels;
@@ -40,6 +46,9 @@ typedef struct lb_simd_kernels {
  * after; and acc[d] = f16(acc[d] * ms). */
 void lb_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
 void lb_f16_scale(int n, uint16_t *acc, float ms);
+
+/* g[i] = silu(g[i]) * u[i] at the current level (vectorized exp; scalar expf without AVX2). */
+void lb_silu_mul(int n, float *g, const float *u);
 
 /* y += a * x for an F16 row x, at the current level (scalar when no F16C): attention's
  * value accumulation. Selected once, like the dispatch table. */
@@ -74,7 +83,13 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_gemv_q4_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y); \
     void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);      \
     void lb_kern_##isa##_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs); \
-    void lb_kern_##isa##_f16_scale(int n, uint16_t *acc, float ms);
+    void lb_kern_##isa##_f16_scale(int n, uint16_t *acc, float ms);                          \
+    void lb_kern_##isa##_gemm_x4_q4_0(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, \
+                                      float *y, size_t ldy);                                 \
+    void lb_kern_##isa##_gemm_x4_q8_0(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, \
+                                      float *y, size_t ldy);                                 \
+    void lb_kern_##isa##_x4_act(const float *x, int k, int shift, lbs_x4_act *act);                     \
+    void lb_kern_##isa##_silu_mul(int n, float *g, const float *u);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)

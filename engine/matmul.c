@@ -1,12 +1,17 @@
 #include "matmul.h"
 
+#include "gemm.h"
 #include "kernels.h"
 #include "matmul_fast.h"
+#include "matmul_x4.h"
+#include "repack.h"
 
 size_t lb_matmul_qbuf_size(int64_t max_ne0, int n_tok)
 {
-    /* f32 is the widest activation format (4 bytes per element); q8_* are smaller. */
-    return (size_t)max_ne0 * 4 * (size_t)(n_tok > 0 ? n_tok : 1) + 64;
+    /* f32 is the widest plain activation format (4 bytes per element); the x4 one is larger. */
+    int n = n_tok > 0 ? n_tok : 1;
+    size_t plain = (size_t)max_ne0 * 4 * (size_t)n + 64, x4 = lb_matmul_x4_qbuf_bytes(max_ne0, n);
+    return plain > x4 ? plain : x4;
 }
 
 struct mm_job {
@@ -47,6 +52,11 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
      * than the q8 rows below, so qbuf is large enough). */
     if (lb_matmul_amx(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
         return;
+    /* Repacked weights: one pass over the weights per 4 tokens. */
+    if (w->layout == LB_LAYOUT_X4) {
+        lb_matmul_x4(pool, w, x, n_tok, out, qbuf);
+        return;
+    }
     /* Generation: 4-row GEMV kernels sharing each activation block (Q4_0, Q8_0). */
     if (lb_matmul_gemv(pool, w, x, n_tok, out, qbuf, lb_matmul_qbuf_size(w->ne0, n_tok)))
         return;
@@ -63,4 +73,17 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
     /* A few chunks per thread (at least 16 rows each) balance load when a thread is late. */
     int64_t chunks = w->ne1 / 16 < 4 * nt ? w->ne1 / 16 : 4 * nt;
     lb_pool_run_chunks(pool, dot_job, &j, chunks < 1 ? 1 : (int)chunks);
+}
+
+void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok, float *const *outs,
+                     void *qbuf)
+{
+    /* Prompt batches go to AMX one weight at a time (its tiles are per weight). */
+    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= LB_AMX_MIN_TOKENS)
+        goto each;
+    if (lb_matmul_x4_multi(pool, ws, n_w, x, n_tok, outs, qbuf))
+        return;
+each:
+    for (int i = 0; i < n_w; i++)
+        lb_matmul(pool, ws[i], x, n_tok, outs[i], qbuf);
 }

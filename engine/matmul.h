@@ -16,4 +16,10 @@ size_t lb_matmul_qbuf_size(int64_t max_ne0, int n_tok);
  * Activations are converted once to W's vec_dot type into qbuf. */
 void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf);
 
+/* lb_matmul for n_w (<= 4) weights applied to the same x (q/k/v, gate/up): one activation
+ * preparation and one pass over the pool when the weights share a type, row length and
+ * the x4 layout and no prompt-batch path applies; otherwise one lb_matmul each. */
+void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok, float *const *outs,
+                     void *qbuf);
+
 #endif

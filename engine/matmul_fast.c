@@ -11,9 +11,8 @@
 #include "ggml_type.h"
 #include "kern_simd.h"
 #include "kernels.h"
+#include "repack.h"
 
-/* Below this many tokens the vec_dot path is as fast (and the B tiles would be mostly padding). */
-#define AMX_MIN_TOKENS 8
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *g_scratch;
@@ -46,14 +45,14 @@ static void rows_job(void *arg, int chunk, int n_chunks)
     lb_split(j->n_groups, chunk, n_chunks, &g0, &g1);
     int r0 = g0 * 16, r1 = g1 * 16 < j->w->ne1 ? g1 * 16 : (int)j->w->ne1;
     if (r0 < r1)
-        lb_gemm_rows(&j->acts, j->w->data, j->w->row_bytes, (int)j->w->ne1, r0, r1, j->out, (size_t)j->w->ne1,
+        lb_gemm_rows(&j->acts, j->w->data, j->w->row_bytes, j->w->layout, (int)j->w->ne1, r0, r1, j->out, (size_t)j->w->ne1,
                      scratch_of_this_thread());
 }
 
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
                    size_t qbuf_bytes)
 {
-    if (n_tok < AMX_MIN_TOKENS || w->ne0 > (1 << 20) || w->ne1 > (1 << 24) || !lb_gemm_amx_usable(w->type, (int)w->ne0))
+    if (n_tok < LB_AMX_MIN_TOKENS || w->ne0 > (1 << 20) || w->ne1 > (1 << 24) || !lb_gemm_amx_usable(w->type, (int)w->ne0, w->layout))
         return false;
     if (lb_gemm_acts_bytes(n_tok, (int)w->ne0) > qbuf_bytes)
         return false;
@@ -103,7 +102,7 @@ static void gemv_job_fn(void *arg, int chunk, int n_chunks)
 bool lb_matmul_gemv(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
                     size_t qbuf_bytes)
 {
-    if (n_tok != 1 || w->ne0 % 32 || w->ne0 > (1 << 24) || w->ne1 > (1 << 24))
+    if (n_tok != 1 || w->layout != LB_LAYOUT_PLAIN || w->ne0 % 32 || w->ne0 > (1 << 24) || w->ne1 > (1 << 24))
         return false;
     lb_simd_kernels k;
     lb_simd_kernels_for(lb_cpu_isa(), &k);

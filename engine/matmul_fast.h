@@ -8,7 +8,10 @@
 #include "model.h"
 #include "threadpool.h"
 
-/* y = W x for n_tok >= 8 tokens on AMX tiles when the CPU, the ISA level and W's type allow
+/* Below this many tokens the vector paths are as fast (and the B tiles mostly padding). */
+#define LB_AMX_MIN_TOKENS 8
+
+/* y = W x for n_tok >= LB_AMX_MIN_TOKENS tokens on AMX tiles when the CPU, the ISA level and W's type allow
  * it; returns false without touching out otherwise. qbuf: the matmul's activation buffer of
  * qbuf_bytes. Results equal the vec_dot path's up to float summation order. */
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,

@@ -12,6 +12,7 @@
 
 #include "kernels.h"
 #include "log.h"
+#include "repack.h"
 
 static double now_ms(void)
 {
@@ -118,6 +119,14 @@ static int read_hparams(lb_model *m, lb_err *err)
     return LB_OK;
 }
 
+/* Matmul weights in Q4_0/Q8_0 take the x4 layout (repack.h); the token embedding table does
+ * not (its rows are looked up one at a time, and a tied output reads it in place). */
+static bool repacked(const lb_model *m, const lb_gguf_tensor *t)
+{
+    return m->repack && t->n_dims == 2 && strcmp(t->name, "token_embd.weight") != 0 &&
+           lb_x4_fits(t->type, t->ne[0], t->ne[1]);
+}
+
 /* A 2-D weight [ne0, ne1] usable by the matmul kernels. */
 static int find_wt(lb_model *m, const char *name, int64_t ne0, int64_t ne1, bool required, lb_wt *out, lb_err *err)
 {
@@ -140,6 +149,7 @@ static int find_wt(lb_model *m, const char *name, int64_t ne0, int64_t ne1, bool
     out->ne1 = ne1;
     out->row_bytes = lb_type_row_bytes(t->type, ne0);
     out->data = (const uint8_t *)m->mem.ptr + t->offset;
+    out->layout = repacked(m, t) ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN;
     return LB_OK;
 }
 
@@ -248,12 +258,20 @@ static void fill_info(lb_model *m, const char *path)
 static int load_weights(lb_model *m, const char *path, const lb_load_opts *opts, lb_err *err)
 {
     uint64_t size = lb_gguf_data_size(m->g);
-    int rc = lb_weights_alloc_for(path, (size_t)size, opts, &m->mem, err);
+    int rc = lb_weights_alloc_for(path, (size_t)size, m->repack ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN, opts, &m->mem, err);
     if (rc)
         return rc;
     const uint8_t *src = (const uint8_t *)lb_gguf_base(m->g) + lb_gguf_data_offset(m->g);
+    for (int64_t i = 0; i < lb_gguf_n_tensors(m->g); i++)
+        if (repacked(m, lb_gguf_tensor_at(m->g, i)))
+            m->info.repacked_bytes += lb_gguf_tensor_at(m->g, i)->nbytes;
     if (!m->mem.reused) {
         memcpy(m->mem.ptr, src, (size_t)size);
+        for (int64_t i = 0; i < lb_gguf_n_tensors(m->g); i++) {
+            const lb_gguf_tensor *t = lb_gguf_tensor_at(m->g, i);
+            if (repacked(m, t))
+                lb_x4_pack(t->type, src + t->offset, (uint8_t *)m->mem.ptr + t->offset, t->ne[0], t->ne[1]);
+        }
         if ((rc = lb_weights_commit(&m->mem, err)))
             return rc;
     }
@@ -277,6 +295,7 @@ int lb_model_load(const char *path, const lb_load_opts *opts, lb_model **out, lb
     if (!m)
         return lb_err_set(err, LB_ENOMEM, "model: no memory");
     m->vocab_only = opts->vocab_only;
+    m->repack = !opts->vocab_only && lb_repack_enabled();
     int rc = lb_gguf_open(path, &m->g, err);
     if (rc)
         goto out;

@@ -19,6 +19,7 @@ typedef struct lb_wt {
     int64_t ne0, ne1;
     size_t row_bytes;
     const void *data;
+    uint32_t layout;  /* enum lb_layout (repack.h): how the rows are stored */
 } lb_wt;
 
 typedef struct lb_layer {
@@ -43,6 +44,7 @@ struct lb_model {
     lb_weights_mem mem;
     lb_vocab *vocab;
     bool vocab_only;
+    bool repack;              /* Q4_0/Q8_0 matmul weights in the x4 layout (repack.h) */
     lb_wt tok_embd, output;
     const float *output_norm;
     const float *rope_freqs;  /* [n_rot/2] frequency divisors (llama3) or NULL */

@@ -4,6 +4,7 @@
 #ifndef LB_SIMD_BLOCKS_H
 #define LB_SIMD_BLOCKS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LBS_QK 32
@@ -38,6 +39,31 @@ typedef struct {
     int32_t *nls; /* [k / 32][8] */
     float *dy;    /* [k / 32] */
 } lbs_gemv_act;
+
+/* The x4 weight layout (engine/repack.h): rows in groups of 4; per group, the 4 rows' fp16
+ * scales of every block first ([block][row]), then the quants of every block with the rows
+ * interleaved 4 bytes at a time: byte j*16 + r*4 + i of a block is row r's quant byte 4j + i
+ * (j < 4 for Q4_0's 16 nibble bytes, j < 8 for Q8_0's 32 bytes). Same size as the rows. */
+#define LBS_X4_QBYTES_Q4_0 64
+#define LBS_X4_QBYTES_Q8_0 128
+
+/* One token's activations for the x4 kernels: the q8_0 values of each 32-block expanded
+ * so that every 4-value group appears once per row of a group (e: [kb][4][8 lanes][4]:
+ * vector v holds group 2v in lanes 0-3 and group 2v+1 in lanes 4-7), the block sum times
+ * minus the weights' offset in lanes 0-3 (ns: [kb][8]), and the block scale (dx: [kb]). */
+typedef struct {
+    int8_t *e;
+    int32_t *ns;
+    float *dx;
+} lbs_x4_act;
+
+/* Bytes of one token's lbs_x4_act for rows of k elements: e at 0, ns at kb * 128, dx at
+ * kb * 160; a multiple of 64. */
+static inline size_t lbs_x4_act_bytes(int k)
+{
+    size_t kb = (size_t)k / LBS_QK;
+    return (kb * 164 + 63) & ~(size_t)63;
+}
 
 /* Unpacks the 6-bit scales and mins of a Q4_K/Q5_K block (8 sub-blocks of 32). */
 static inline void lbs_k4_scales(const uint8_t q[12], uint8_t sc[8], uint8_t mn[8])

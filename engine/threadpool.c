@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPIN_ITERS 20000  /* pause loops (~0.1-1 ms) before a worker sleeps */
+#define SPIN_ITERS 20000
+#define CLOSED 0xffffffffu  /* chunk counter of a finished job: nothing left to claim */  /* pause loops (~0.1-1 ms) before a worker sleeps */
 
 struct worker {
     lb_pool *pool;
@@ -52,7 +53,7 @@ static void work(lb_pool *p, uint32_t gen)
         if ((uint32_t)(s >> 32) != gen)
             return;
         uint32_t c = (uint32_t)s;
-        if ((int)c >= p->n_chunks)
+        if (c >= (uint32_t)p->n_chunks) /* also true for a closed job (CLOSED) */
             return;
         if (!atomic_compare_exchange_weak_explicit(&p->state, &s, s + 1, memory_order_acq_rel, memory_order_relaxed))
             continue;
@@ -184,6 +185,11 @@ void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
         else
             sched_yield();
     }
+    /* Close the job before the next one rewrites fn/arg/n_chunks: a worker still holding a
+     * stale state word of this job must fail its claim (without this it could claim chunk
+     * n_chunks of this job against the next job's larger n_chunks and run the next job's fn
+     * on a half-written arg, or count a chunk twice). */
+    atomic_store(&p->state, ((uint64_t)gen << 32) | CLOSED);
 }
 
 void lb_pool_run(lb_pool *p, lb_pool_fn fn, void *arg) { lb_pool_run_chunks(p, fn, arg, p->n); }

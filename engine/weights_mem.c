@@ -51,13 +51,13 @@ int lb_weights_alloc(size_t len, const lb_load_opts *opts, lb_weights_mem *out, 
     return LB_OK;
 }
 
-int lb_weights_alloc_for(const char *model_path, size_t len, const lb_load_opts *opts, lb_weights_mem *out,
-                         lb_err *err)
+int lb_weights_alloc_for(const char *model_path, size_t len, uint32_t variant, const lb_load_opts *opts,
+                         lb_weights_mem *out, lb_err *err)
 {
     if (opts && opts->hugetlb_dir && opts->hugepages != 0 && len > 0) {
         lb_err e = { 0 };
         memset(out, 0, sizeof *out);
-        if (lb_weights_cache_open(opts->hugetlb_dir, model_path, len, &out->cache, &e) == LB_OK) {
+        if (lb_weights_cache_open(opts->hugetlb_dir, model_path, len, variant, &out->cache, &e) == LB_OK) {
             out->cached = true;
             out->reused = out->cache.reused;
             out->ptr = out->cache.addr;

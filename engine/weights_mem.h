@@ -28,10 +28,10 @@ int lb_weights_alloc(size_t len, const lb_load_opts *opts, lb_weights_mem *out, 
 void lb_weights_free(lb_weights_mem *m);
 
 /* With opts->hugetlb_dir: the weights live in a file there named after model_path (size,
- * mtime), so a restarted service maps them again (out->reused: skip filling). Otherwise, or
+ * mtime, the layout variant), so a restarted service maps them again (out->reused: skip filling). Otherwise, or
  * when that fails (reported), the same as lb_weights_alloc. */
-int lb_weights_alloc_for(const char *model_path, size_t len, const lb_load_opts *opts, lb_weights_mem *out,
-                         lb_err *err);
+int lb_weights_alloc_for(const char *model_path, size_t len, uint32_t variant, const lb_load_opts *opts,
+                         lb_weights_mem *out, lb_err *err);
 /* After filling: marks a hugetlbfs file complete (no-op otherwise). */
 int lb_weights_commit(lb_weights_mem *m, lb_err *err);
 

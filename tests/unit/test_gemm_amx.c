@@ -110,8 +110,8 @@ static void check_type(int type, int n_rows, int k, int n_tok)
     lb_gemm_acts_quantize(&a, x, k, 0, n_tok / 2, scratch);
     lb_gemm_acts_quantize(&a, x, k, n_tok / 2, n_tok, scratch);
     int split = (n_rows / 32) * 16;
-    lb_gemm_rows(&a, w, rb, n_rows, 0, split, y, n_rows, scratch);
-    lb_gemm_rows(&a, w, rb, n_rows, split, n_rows, y, n_rows, scratch);
+    lb_gemm_rows(&a, w, rb, LB_LAYOUT_PLAIN, n_rows, 0, split, y, n_rows, scratch);
+    lb_gemm_rows(&a, w, rb, LB_LAYOUT_PLAIN, n_rows, split, n_rows, y, n_rows, scratch);
 
     int bad = 0;
     for (int t = 0; t < n_tok && bad < 5; t++) {
@@ -145,7 +145,7 @@ static void check_type(int type, int n_rows, int k, int n_tok)
 
 TEST(gemm_amx_matches_vec_dot)
 {
-    if (!lb_gemm_amx_usable(T_Q4_0, 256))
+    if (!lb_gemm_amx_usable(T_Q4_0, 256, LB_LAYOUT_PLAIN))
         SKIP("no AMX-INT8 on this CPU (or LLMBOX_ISA below amx)");
     check_type(T_Q4_0, 40, 512, 21);
     check_type(T_Q8_0, 40, 512, 21);
@@ -158,10 +158,10 @@ TEST(gemm_amx_usable_follows_isa_level)
 {
     lb_isa before = lb_cpu_isa();
     lb_cpu_isa_set(LB_ISA_AVX512);
-    CHECK(!lb_gemm_amx_usable(T_Q4_0, 256));
+    CHECK(!lb_gemm_amx_usable(T_Q4_0, 256, LB_LAYOUT_PLAIN));
     lb_cpu_isa_set(before);
-    CHECK(!lb_gemm_amx_usable(14 /* Q6_K */, 256));
-    CHECK(!lb_gemm_amx_usable(T_Q4_K, 32)); /* K-quants need whole super-blocks */
+    CHECK(!lb_gemm_amx_usable(14 /* Q6_K */, 256, LB_LAYOUT_PLAIN));
+    CHECK(!lb_gemm_amx_usable(T_Q4_K, 32, LB_LAYOUT_PLAIN)); /* K-quants need whole super-blocks */
     if (lb_cpu_caps_get()->best >= LB_ISA_AMX)
-        CHECK(lb_gemm_amx_usable(T_Q4_K, 512));
+        CHECK(lb_gemm_amx_usable(T_Q4_K, 512, LB_LAYOUT_PLAIN));
 }

@@ -2,6 +2,7 @@
 #include "threadpool.h"
 
 #include <stdatomic.h>
+#include <string.h>
 #include <unistd.h>
 
 struct job {
@@ -71,4 +72,57 @@ TEST(pool_single_thread_and_bad_sizes)
     CHECK(s == 9 && e == 10);
     lb_split(2, 3, 4, &s, &e);
     CHECK(s == 2 && e == 2);
+}
+
+/* Back-to-back jobs of different sizes (each job's arg on the caller's stack, as the matmul
+ * does): every chunk of every job runs exactly once, with its own job's fn and arg, and a job
+ * returns only after all its chunks ran. A worker holding a stale claim word of a finished
+ * job once ran the next job's chunk with mixed-up fn/arg and miscounted completion. */
+struct seq_job {
+    int id;
+    int n_chunks;
+    atomic_int runs[64];
+};
+
+static atomic_int g_bad;
+
+static void seq_fn_a(void *arg, int chunk, int n_chunks)
+{
+    struct seq_job *j = arg;
+    if (j->id % 2 != 0 || n_chunks != j->n_chunks || chunk < 0 || chunk >= j->n_chunks)
+        atomic_fetch_add(&g_bad, 1);
+    else
+        atomic_fetch_add(&j->runs[chunk], 1);
+}
+
+static void seq_fn_b(void *arg, int chunk, int n_chunks)
+{
+    struct seq_job *j = arg;
+    if (j->id % 2 != 1 || n_chunks != j->n_chunks || chunk < 0 || chunk >= j->n_chunks)
+        atomic_fetch_add(&g_bad, 1);
+    else
+        atomic_fetch_add(&j->runs[chunk], 1);
+}
+
+TEST(pool_back_to_back_jobs_of_different_sizes)
+{
+    lb_pool *p = NULL;
+    lb_err err;
+    CHECK_EQ(lb_pool_new(3, &p, &err), LB_OK);
+    if (!p)
+        return;
+    int wrong_counts = 0;
+    for (int i = 0; i < 200000; i++) {
+        struct seq_job j;
+        memset(&j, 0, sizeof j);
+        j.id = i;
+        j.n_chunks = i % 2 ? 2 + i % 7 : 40 + i % 24;
+        lb_pool_run_chunks(p, i % 2 ? seq_fn_b : seq_fn_a, &j, j.n_chunks);
+        for (int c = 0; c < j.n_chunks; c++)
+            wrong_counts += atomic_load(&j.runs[c]) != 1;
+        memset(&j, 0xa5, sizeof j); /* what a later frame would leave there */
+    }
+    CHECK_EQ(atomic_load(&g_bad), 0);
+    CHECK_EQ(wrong_counts, 0);
+    lb_pool_free(p);
 }

@@ -56,7 +56,7 @@ TEST(fill_commit_then_reuse)
     const char *model = make_model("m1.gguf", 5000);
     lb_weights_cache c;
     lb_err err = { 0 };
-    CHECK_EQ(lb_weights_cache_open(dir, model, 100000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 100000, 0, &c, &err), LB_OK);
     CHECK(!c.reused);
     CHECK(!c.on_hugetlbfs);
     CHECK(c.map_len >= 100000 && c.map_len % c.page_size == 0);
@@ -64,7 +64,7 @@ TEST(fill_commit_then_reuse)
     CHECK_EQ(lb_weights_cache_commit(&c, &err), LB_OK);
     lb_weights_cache_unmap(&c);
 
-    CHECK_EQ(lb_weights_cache_open(dir, model, 100000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 100000, 0, &c, &err), LB_OK);
     CHECK(c.reused);
     CHECK(same(&c, 3));
     lb_weights_cache_unmap(&c);
@@ -77,10 +77,10 @@ TEST(uncommitted_file_is_rebuilt)
     const char *model = make_model("m2.gguf", 4000);
     lb_weights_cache c;
     lb_err err = { 0 };
-    CHECK_EQ(lb_weights_cache_open(dir, model, 50000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 50000, 0, &c, &err), LB_OK);
     fill(&c, 1);
     lb_weights_cache_unmap(&c);  /* "crash" before commit */
-    CHECK_EQ(lb_weights_cache_open(dir, model, 50000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 50000, 0, &c, &err), LB_OK);
     CHECK(!c.reused);
     lb_weights_cache_discard(&c);
     CHECK_EQ(count_weight_files(dir), 0);
@@ -93,8 +93,8 @@ TEST(changed_model_gets_a_new_file_and_old_one_is_removed)
     char name1[64], name2[64];
     lb_weights_cache c;
     lb_err err = { 0 };
-    CHECK_EQ(lb_weights_cache_name(model, 60000, name1, sizeof name1, &err), LB_OK);
-    CHECK_EQ(lb_weights_cache_open(dir, model, 60000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_name(model, 60000, 0, name1, sizeof name1, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 60000, 0, &c, &err), LB_OK);
     fill(&c, 9);
     CHECK_EQ(lb_weights_cache_commit(&c, &err), LB_OK);
     lb_weights_cache_unmap(&c);
@@ -102,15 +102,18 @@ TEST(changed_model_gets_a_new_file_and_old_one_is_removed)
     struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
     make_model("m3.gguf", 4001);
     CHECK_EQ(utimensat(AT_FDCWD, model, ts, 0), 0);
-    CHECK_EQ(lb_weights_cache_name(model, 60000, name2, sizeof name2, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_name(model, 60000, 0, name2, sizeof name2, &err), LB_OK);
     CHECK(strcmp(name1, name2) != 0);
-    CHECK_EQ(lb_weights_cache_open(dir, model, 60000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 60000, 0, &c, &err), LB_OK);
     CHECK(!c.reused);
     CHECK(strstr(c.path, name2) != NULL);
     CHECK_EQ(count_weight_files(dir), 1);  /* the stale file's pages went back */
     lb_weights_cache_unmap(&c);
     /* a different weights size (other load options) is another file as well */
-    CHECK_EQ(lb_weights_cache_name(model, 60001, name1, sizeof name1, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_name(model, 60001, 0, name1, sizeof name1, &err), LB_OK);
+    CHECK(strcmp(name1, name2) != 0);
+    /* and so is another layout of the same weights (repacked or not) */
+    CHECK_EQ(lb_weights_cache_name(model, 60000, 1, name1, sizeof name1, &err), LB_OK);
     CHECK(strcmp(name1, name2) != 0);
 }
 
@@ -120,17 +123,17 @@ TEST(corrupt_footer_is_not_reused)
     const char *model = make_model("m4.gguf", 4000);
     lb_weights_cache c;
     lb_err err = { 0 };
-    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, 0, &c, &err), LB_OK);
     fill(&c, 5);
     CHECK_EQ(lb_weights_cache_commit(&c, &err), LB_OK);
     ((unsigned char *)c.addr)[c.map_len - 60] ^= 0xff;  /* inside the footer */
     lb_weights_cache_unmap(&c);
-    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, 0, &c, &err), LB_OK);
     CHECK(!c.reused);
     lb_weights_cache_unmap(&c);
     /* truncated file (wrong size) is not reused either */
     CHECK_EQ(truncate(c.path, 4096), 0);
-    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, &c, &err), LB_OK);
+    CHECK_EQ(lb_weights_cache_open(dir, model, 10000, 0, &c, &err), LB_OK);
     CHECK(!c.reused);
     lb_weights_cache_unmap(&c);
 }
@@ -142,9 +145,9 @@ TEST(bad_arguments)
     const char *model = make_model("m5.gguf", 10);
     char nodir[512];
     snprintf(nodir, sizeof nodir, "%s/no/such/dir", lb_test_tmpdir());
-    CHECK_EQ(lb_weights_cache_open(nodir, model, 100, &c, &err), LB_ENOENT);
-    CHECK_EQ(lb_weights_cache_open(lb_test_tmpdir(), "/no/such/model", 100, &c, &err), LB_ENOENT);
-    CHECK_EQ(lb_weights_cache_open(lb_test_tmpdir(), model, 0, &c, &err), LB_EINVAL);
+    CHECK_EQ(lb_weights_cache_open(nodir, model, 100, 0, &c, &err), LB_ENOENT);
+    CHECK_EQ(lb_weights_cache_open(lb_test_tmpdir(), "/no/such/model", 100, 0, &c, &err), LB_ENOENT);
+    CHECK_EQ(lb_weights_cache_open(lb_test_tmpdir(), model, 0, 0, &c, &err), LB_EINVAL);
     CHECK(c.addr == NULL);
     CHECK_EQ(lb_weights_cache_commit(&c, &err), LB_EINVAL);
 }
