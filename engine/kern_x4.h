@@ -71,8 +71,8 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         for (int t = 0; t < nt; t++) {
             __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
             p = DPBUSD(DPBUSD(p, l0, x4_e(&act[t], b, 0)), l1, x4_e(&act[t], b, 1));
-            __m256i q = DPBUSD(DPBUSD(_mm256_setzero_si256(), h0, x4_e(&act[t], b, 2)), h1, x4_e(&act[t], b, 3));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p, q)),
+            p = DPBUSD(DPBUSD(p, h0, x4_e(&act[t], b, 2)), h1, x4_e(&act[t], b, 3));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
     }
@@ -112,8 +112,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
 #ifdef KERN_VNNI
             __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
             p = DPBUSD(DPBUSD(p, w0, x4_e(&act[t], b, 0)), w1, x4_e(&act[t], b, 1));
-            __m256i q = DPBUSD(DPBUSD(_mm256_setzero_si256(), w2, x4_e(&act[t], b, 2)), w3, x4_e(&act[t], b, 3));
-            p = _mm256_add_epi32(p, q);
+            p = DPBUSD(DPBUSD(p, w2, x4_e(&act[t], b, 2)), w3, x4_e(&act[t], b, 3));
 #else
             const __m256i z = _mm256_setzero_si256();
             __m256i p = DPBUSD(z, _mm256_abs_epi8(w0), _mm256_sign_epi8(x4_e(&act[t], b, 0), w0));
