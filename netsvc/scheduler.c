@@ -51,6 +51,8 @@ struct lb_sched {
     int32_t *b_tok, *b_pos, *b_seq;
     uint8_t *b_want;
     int *b_slot;             /* slot of each batch entry that wants logits, else -1 */
+    lb_sched_req **wake;     /* running requests with new tokens, readers not woken yet */
+    int n_wake;
 };
 
 static double mono_ms(void)
@@ -195,6 +197,14 @@ static void *engine_main(void *arg)
     for (;;) {
         reap_cancelled(s);
         admit(s);
+        /* Readers are woken after unlocking, so one scheduled at once does not find the lock
+         * taken and sleep again while the compute threads wait for this thread. A request
+         * finished meanwhile was woken by finish_req and may be freed once we unlock. */
+        int n_wake = 0;
+        for (int k = 0; k < s->n_wake; k++)
+            if (s->wake[k]->state == REQ_RUNNING)
+                s->wake[n_wake++] = s->wake[k];
+        s->n_wake = 0;
         if (s->stopping)
             break;
         if (s->n_busy == 0) {
@@ -203,6 +213,9 @@ static void *engine_main(void *arg)
             continue;
         }
         pthread_mutex_unlock(&s->mu);
+        /* Only this thread finishes a running request, so these stay valid until it does. */
+        for (int k = 0; k < n_wake; k++)
+            pthread_cond_broadcast(&s->wake[k]->cond);
 
         int n = build_batch(s);
         lb_err err = { 0 };
@@ -213,8 +226,6 @@ static void *engine_main(void *arg)
         prev_end = t1;
         /* Sample outside the lock: samplers belong to the engine thread while requests run. */
         int32_t sampled[n > 0 ? n : 1];
-        lb_sched_req *wake[n > 0 ? n : 1];
-        int n_wake = 0;
         if (rc == LB_OK) {
             for (int k = 0; k < n; k++) {
                 if (s->b_slot[k] < 0)
@@ -269,17 +280,8 @@ static void *engine_main(void *arg)
                 sl->has_next = false;
                 s->n_busy--;
             } else {
-                wake[n_wake++] = r;
+                s->wake[s->n_wake++] = r;
             }
-        }
-        /* Readers of running requests are woken after unlocking, so a reader scheduled at once
-         * does not find the lock taken and sleep again. Only this thread can finish (and so
-         * let go of) a running request, so r stays valid until then. */
-        if (n_wake) {
-            pthread_mutex_unlock(&s->mu);
-            for (int k = 0; k < n_wake; k++)
-                pthread_cond_broadcast(&wake[k]->cond);
-            pthread_mutex_lock(&s->mu);
         }
     }
     /* Stopping: fail whatever is left. */
@@ -323,8 +325,9 @@ int lb_sched_new(const lb_sched_config *cfg, const lb_sched_ops *ops, lb_sched *
     s->b_seq = calloc(nb, sizeof *s->b_seq);
     s->b_want = calloc(nb, 1);
     s->b_slot = calloc(nb, sizeof *s->b_slot);
+    s->wake = calloc((size_t)cfg->n_slots, sizeof *s->wake);
     int rc = LB_OK;
-    if (!s->slots || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_want || !s->b_slot) {
+    if (!s->slots || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_want || !s->b_slot || !s->wake) {
         rc = lb_err_set(err, LB_ENOMEM, "scheduler: out of memory");
         goto out;
     }
@@ -374,6 +377,7 @@ void lb_sched_free(lb_sched *s)
     free(s->b_seq);
     free(s->b_want);
     free(s->b_slot);
+    free(s->wake);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
     free(s);
