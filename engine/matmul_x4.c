@@ -126,16 +126,12 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
     }
     int nt = lb_pool_size(pool);
     lb_pool_run_chunks(pool, act_job, &j, n_tok < nt ? n_tok : nt);
-    /* Chunks of about 256 KiB of weights (at least one per thread), claimed as threads get
-     * free: a late thread (it prepared the activations, or the OS took its core) holds the
-     * rest up by one chunk only, and each chunk is one long prefetched stream (measured on the
-     * 1B models at 2 threads: 4 chunks per thread 8-15 % slower than 16-64; 256 KiB chunks
-     * 2-4 % faster than 64 KiB or one static range per thread, within run-to-run noise). */
+    /* Chunks of about 64 KiB of weights, claimed as threads get free: a thread that is late
+     * (it prepared the activations, or the OS took its core) holds the rest up by one small
+     * chunk only (measured: 4 chunks per thread gave 8-15% fewer tokens/s than 16-64). */
     int groups = j.first[n_w];
     size_t total = (size_t)groups * lb_x4_group_bytes(j.type, j.k);
-    int chunks = (int)(total >> 18) < 64 * nt ? (int)(total >> 18) : 64 * nt;
-    if (chunks < nt)
-        chunks = nt;
+    int chunks = (int)(total / 65536) < 64 * nt ? (int)(total / 65536) : 64 * nt;
     if (chunks > groups)
         chunks = groups;
     lb_pool_run_chunks(pool, rows_job, &j, chunks < 1 ? 1 : chunks);
