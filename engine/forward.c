@@ -297,75 +297,65 @@ struct tok_job {
     const lb_layer *L;
     int l, n;
     const int32_t *pos, *seq;
+    void (*step)(const struct tok_job *j, int i);
 };
 
-static void run_tokens(lb_ctx *c, lb_pool_fn fn, struct tok_job *j)
+static void tok_job_fn(void *arg, int chunk, int n_chunks)
 {
-    int nt = lb_pool_size(c->pool);
-    lb_pool_run_chunks(c->pool, fn, j, j->n < nt ? j->n : nt);
-}
-
-static void attn_norm_tok(void *arg, int chunk, int n_chunks)
-{
-    struct tok_job *j = arg;
-    lb_ctx *c = j->c;
+    const struct tok_job *j = arg;
     int t0, t1;
     lb_split(j->n, chunk, n_chunks, &t0, &t1);
     for (int i = t0; i < t1; i++)
-        rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, j->L->attn_norm, c->E, c->m->hp.norm_eps);
+        j->step(j, i);
+}
+
+static void run_tokens(struct tok_job *j, void (*step)(const struct tok_job *j, int i))
+{
+    int nt = lb_pool_size(j->c->pool);
+    j->step = step;
+    lb_pool_run_chunks(j->c->pool, tok_job_fn, j, j->n < nt ? j->n : nt);
+}
+
+static void attn_norm_step(const struct tok_job *j, int i)
+{
+    lb_ctx *c = j->c;
+    rmsnorm(c->xb + (size_t)i * c->E, c->x + (size_t)i * c->E, j->L->attn_norm, c->E, c->m->hp.norm_eps);
 }
 
 /* Biases, RoPE, and K/V into the cache. */
-static void qkv_tok(void *arg, int chunk, int n_chunks)
+static void qkv_step(const struct tok_job *j, int i)
 {
-    struct tok_job *j = arg;
     lb_ctx *c = j->c;
     const lb_hparams *hp = &c->m->hp;
-    const lb_layer *L = j->L;
+    float *q = c->q + (size_t)i * c->Q, *k = c->k + (size_t)i * c->KV, *v = c->v + (size_t)i * c->KV;
+    add_bias(q, j->L->bq, c->Q);
+    add_bias(k, j->L->bk, c->KV);
+    add_bias(v, j->L->bv, c->KV);
+    const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
+    rope_apply(q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
+    rope_apply(k, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
+    size_t at = kv_index(c, j->l, j->seq ? j->seq[i] : 0, j->pos[i]);
     lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
-    int t0, t1;
-    lb_split(j->n, chunk, n_chunks, &t0, &t1);
-    for (int i = t0; i < t1; i++) {
-        float *q = c->q + (size_t)i * c->Q, *k = c->k + (size_t)i * c->KV, *v = c->v + (size_t)i * c->KV;
-        add_bias(q, L->bq, c->Q);
-        add_bias(k, L->bk, c->KV);
-        add_bias(v, L->bv, c->KV);
-        const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
-        rope_apply(q, hp->n_head, c->hd, hp->n_rot, cs, hp->rope_type);
-        rope_apply(k, hp->n_head_kv, c->hd, hp->n_rot, cs, hp->rope_type);
-        size_t at = kv_index(c, j->l, j->seq ? j->seq[i] : 0, j->pos[i]);
-        to16(k, c->k_cache + at, c->KV);
-        to16(v, c->v_cache + at, c->KV);
-    }
+    to16(k, c->k_cache + at, c->KV);
+    to16(v, c->v_cache + at, c->KV);
 }
 
-/* x += attention output; xb = ffn_norm(x) */
-static void ffn_norm_tok(void *arg, int chunk, int n_chunks)
+/* x += attention output (xb2); with `norm`, xb = rmsnorm(x) for the FFN. */
+static void residual(const struct tok_job *j, int i, const float *norm)
 {
-    struct tok_job *j = arg;
     lb_ctx *c = j->c;
-    int t0, t1;
-    lb_split(j->n, chunk, n_chunks, &t0, &t1);
-    for (int i = t0; i < t1; i++) {
-        float *x = c->x + (size_t)i * c->E;
-        const float *d = c->xb2 + (size_t)i * c->E;
-        for (int e = 0; e < c->E; e++)
-            x[e] += d[e];
-        rmsnorm(c->xb + (size_t)i * c->E, x, j->L->ffn_norm, c->E, c->m->hp.norm_eps);
-    }
+    float *x = c->x + (size_t)i * c->E;
+    const float *d = c->xb2 + (size_t)i * c->E;
+    for (int e = 0; e < c->E; e++)
+        x[e] += d[e];
+    if (norm)
+        rmsnorm(c->xb + (size_t)i * c->E, x, norm, c->E, c->m->hp.norm_eps);
 }
 
-static void residual_tok(void *arg, int chunk, int n_chunks)
-{
-    struct tok_job *j = arg;
-    lb_ctx *c = j->c;
-    int t0, t1;
-    lb_split(j->n, chunk, n_chunks, &t0, &t1);
-    for (size_t i = (size_t)t0 * c->E; i < (size_t)t1 * c->E; i++)
-        c->x[i] += c->xb2[i];
-}
+static void ffn_norm_step(const struct tok_job *j, int i) { residual(j, i, j->L->ffn_norm); }
+static void residual_step(const struct tok_job *j, int i) { residual(j, i, NULL); }
 
-/* g = silu(g) * u over n elements, split over the pool (expf dominates at prompt size). */
+/* g = silu(g) * u over n elements, split over the pool for prompt batches. */
 struct silu_job {
     float *g;
     const float *u;
@@ -394,17 +384,17 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
     }
     for (int l = 0; l < hp->n_layer; l++) {
         const lb_layer *L = &m->layers[l];
-        struct tok_job tj = { c, L, l, n, pos, seq };
-        run_tokens(c, attn_norm_tok, &tj);
+        struct tok_job tj = { c, L, l, n, pos, seq, NULL };
+        run_tokens(&tj, attn_norm_step);
         const lb_wt *qkv[3] = { &L->wq, &L->wk, &L->wv };
         float *qkv_out[3] = { c->q, c->k, c->v };
         lb_matmul_multi(c->pool, qkv, 3, c->xb, n, qkv_out, c->qbuf);
-        run_tokens(c, qkv_tok, &tj);
+        run_tokens(&tj, qkv_step);
         struct attn_job aj = { c, l, n, pos, seq };
         int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);
         lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
         lb_matmul(c->pool, &L->wo, c->att, n, c->xb2, c->qbuf);
-        run_tokens(c, ffn_norm_tok, &tj);
+        run_tokens(&tj, ffn_norm_step);
         const lb_wt *gate_up[2] = { &L->w_gate, &L->w_up };
         float *gate_up_out[2] = { c->hb, c->hb2 };
         lb_matmul_multi(c->pool, gate_up, 2, c->xb, n, gate_up_out, c->qbuf);
@@ -412,7 +402,7 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
         int sil_chunks = sj.n >= 65536 ? lb_pool_size(c->pool) : 1; /* one token: a few us */
         lb_pool_run_chunks(c->pool, silu_job_fn, &sj, sil_chunks);
         lb_matmul(c->pool, &L->w_down, c->hb, n, c->xb2, c->qbuf);
-        run_tokens(c, residual_tok, &tj);
+        run_tokens(&tj, residual_step);
     }
 }
 

@@ -14,8 +14,9 @@ bool lb_gemm_amx_usable(uint32_t wtype, int k, uint32_t layout)
         return false;
     switch (wtype) {
     case T_Q4_0: return k % 32 == 0;
-    /* Plain Q8_0 rows (tiles loaded in place) gave logits 0.09 away from the scalar
-     * reference on a synthetic qwen2 Q8_0 model, cause not found; x4 rows are unpacked. */
+    /* Only repacked (x4) Q8_0: the engine repacks every Q8_0 matmul weight that fits, so the
+     * in-place tile loads for plain rows are left unused (the logit difference that once took
+     * them off was a rounding flip of summation order, not a bug: bench/RESULTS.md). */
     case T_Q8_0: return k % 32 == 0 && layout == LB_LAYOUT_X4;
     case T_Q4_K: return k % 256 == 0;
     default: return false;

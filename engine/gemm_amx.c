@@ -289,6 +289,7 @@ static inline void transpose16(__m512 r[16])
         r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
     }
 }
+
 /* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). */
 static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
 {
