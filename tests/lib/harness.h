@@ -5,6 +5,7 @@
 #ifndef LB_HARNESS_H
 #define LB_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,15 @@ const char *lb_test_tmpdir(void);
         if (!(lb_a_ - lb_b_ <= (tol) && lb_b_ - lb_a_ <= (tol)))                       \
             lb_test_fail(__FILE__, __LINE__, "%s ~ %s: %g vs %g (tol %g)", #a, #b, lb_a_, lb_b_, (double)(tol)); \
     } while (0)
+
+/* Deterministic xorshift numbers for test data; each test file keeps its own seed. */
+static inline uint32_t lb_test_rnd(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint32_t)(*state >> 16);
+}
 
 #define SKIP(why)                                                                      \
     do {                                                                               \

@@ -13,13 +13,7 @@
 #include <string.h>
 
 static uint64_t rng = 0x1234567887654321ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 static float frnd(void) { return ((float)(rnd() & 0xffffff) / 16777216.0f) * 2.0f - 1.0f; }
 
 static float h2f(uint16_t h)

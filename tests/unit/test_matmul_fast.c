@@ -15,13 +15,7 @@
 #include <string.h>
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 
 static void run_case(lb_pool *pool, uint32_t type, int rows, int k, int n_tok)
 {

@@ -144,13 +144,7 @@ static float ref_dot_q6_K(int n, const lbs_q6_K *x, const lbs_q8_K *y, float *ma
 
 /* ---- random data ---- */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 static float frnd(void) { return ((float)(rnd() & 0xffffff) / 16777216.0f) * 2.0f - 1.0f; }
 static void fill_bytes(void *p, size_t n)
 {

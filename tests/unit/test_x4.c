@@ -18,13 +18,7 @@
 #include <string.h>
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 
 /* Random rows with sane fp16 scales; `extreme` puts quants at their limits (Q8_0 -128/127,
  * Q4_0 0/15) to catch int16 saturation. */
