@@ -144,11 +144,11 @@ int main(int argc, char **argv)
             lb_simd_kernels_for(lb_cpu_isa(), &kern);
             lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0 ? kern.gemm_x4_q4_0 : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0 : NULL;
             if (layout == LB_LAYOUT_X4 && gx4 && kern.x4_act) {
-                size_t per = lbs_x4_act_bytes(k), kb = (size_t)k / 32;
+                size_t per = lbs_x4_act_bytes(k);
                 int8_t *am = xalloc(per * n_tok);
                 lbs_x4_act *acts = xalloc(sizeof *acts * n_tok);
                 for (int t = 0; t < n_tok; t++)
-                    acts[t] = (lbs_x4_act){ am + per * t, (int32_t *)(am + per * t + kb * 128), (float *)(am + per * t + kb * 160) };
+                    acts[t] = lbs_x4_act_at(am + per * t, k);
                 best = 1e30;
                 for (int r = 0; r < reps; r++) {
                     double t0 = now();

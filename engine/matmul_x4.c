@@ -117,12 +117,9 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
     j.q8 = p;
     j.q8_row = align64(lb_type_row_bytes(LB_TYPE_Q8_0, j.k));
     if (j.gemm) {
-        size_t kb = (size_t)j.k / 32, per_tok = align64(lbs_x4_act_bytes((int)j.k));
-        for (int t = 0; t < n_tok; t++, p += per_tok) {
-            j.act[t].e = (int8_t *)p;
-            j.act[t].ns = (int32_t *)(p + kb * 128);
-            j.act[t].dx = (float *)(p + kb * 160);
-        }
+        size_t per_tok = align64(lbs_x4_act_bytes((int)j.k));
+        for (int t = 0; t < n_tok; t++, p += per_tok)
+            j.act[t] = lbs_x4_act_at(p, (int)j.k);
     }
     int nt = lb_pool_size(pool);
     lb_pool_run_chunks(pool, act_job, &j, n_tok < nt ? n_tok : nt);

@@ -47,22 +47,28 @@ typedef struct {
 #define LBS_X4_QBYTES_Q4_0 64
 #define LBS_X4_QBYTES_Q8_0 128
 
-/* One token's activations for the x4 kernels: the q8_0 values of each 32-block expanded
- * so that every 4-value group appears once per row of a group (e: [kb][4][8 lanes][4]:
- * vector v holds group 2v in lanes 0-3 and group 2v+1 in lanes 4-7), the block sum times
- * minus the weights' offset in lanes 0-3 (ns: [kb][8]), and the block scale (dx: [kb]). */
+/* One token's activations for the x4 kernels: the q8_0 values of each 32-block (qs: [kb][32];
+ * the kernels broadcast each 4-value group to the 4 interleaved rows in registers), the block
+ * sum times minus the weights' offset in lanes 0-3 (ns: [kb][8]), the block scale (dx: [kb]). */
 typedef struct {
-    int8_t *e;
+    int8_t *qs;
     int32_t *ns;
     float *dx;
 } lbs_x4_act;
 
-/* Bytes of one token's lbs_x4_act for rows of k elements: e at 0, ns at kb * 128, dx at
- * kb * 160; a multiple of 64. */
+/* Bytes of one token's lbs_x4_act for rows of k elements (a multiple of 64), and the parts
+ * laid out in mem (64-byte aligned) by lbs_x4_act_at. */
 static inline size_t lbs_x4_act_bytes(int k)
 {
     size_t kb = (size_t)k / LBS_QK;
-    return (kb * 164 + 63) & ~(size_t)63;
+    return (kb * 68 + 63) & ~(size_t)63;
+}
+
+static inline lbs_x4_act lbs_x4_act_at(void *mem, int k)
+{
+    size_t kb = (size_t)k / LBS_QK;
+    lbs_x4_act a = { (int8_t *)mem, (int32_t *)((char *)mem + kb * 32), (float *)((char *)mem + kb * 64) };
+    return a;
 }
 
 /* Unpacks the 6-bit scales and mins of a Q4_K/Q5_K block (8 sub-blocks of 32). */

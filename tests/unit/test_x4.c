@@ -130,8 +130,7 @@ TEST(x4_kernels_match_scalar_at_every_level)
                     lbs_x4_act *act = malloc(sizeof *act * n_tok);
                     int8_t *mem = aligned_alloc(64, lbs_x4_act_bytes(k) * n_tok);
                     for (int t = 0; t < n_tok; t++) {
-                        int8_t *m = mem + lbs_x4_act_bytes(k) * t;
-                        act[t] = (lbs_x4_act){ m, (int32_t *)(m + k / 32 * 128), (float *)(m + k / 32 * 160) };
+                        act[t] = lbs_x4_act_at(mem + lbs_x4_act_bytes(k) * t, k);
                         kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &act[t]);
                     }
                     lb_gemm_x4_fn f = type == LB_TYPE_Q4_0 ? kern.gemm_x4_q4_0 : kern.gemm_x4_q8_0;
