@@ -117,18 +117,21 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
     j.q8 = p;
     j.q8_row = align64(lb_type_row_bytes(LB_TYPE_Q8_0, j.k));
     if (j.gemm) {
-        size_t per_tok = align64(lbs_x4_act_bytes((int)j.k));
+        size_t per_tok = lbs_x4_act_bytes((int)j.k); /* a multiple of 64 */
         for (int t = 0; t < n_tok; t++, p += per_tok)
             j.act[t] = lbs_x4_act_at(p, (int)j.k);
     }
     int nt = lb_pool_size(pool);
     lb_pool_run_chunks(pool, act_job, &j, n_tok < nt ? n_tok : nt);
-    /* Chunks of about 64 KiB of weights, claimed as threads get free: a thread that is late
-     * (it prepared the activations, or the OS took its core) holds the rest up by one small
-     * chunk only (measured: 4 chunks per thread gave 8-15% fewer tokens/s than 16-64). */
+    /* Chunks of about 64 KiB of weights (at least one per thread), claimed as threads get
+     * free: a thread that is late (it prepared the activations, or the OS took its core) holds
+     * the rest up by one small chunk only (measured: 4 chunks per thread gave 8-15% fewer
+     * tokens/s than 16-64). */
     int groups = j.first[n_w];
     size_t total = (size_t)groups * lb_x4_group_bytes(j.type, j.k);
     int chunks = (int)(total / 65536) < 64 * nt ? (int)(total / 65536) : 64 * nt;
+    if (chunks < nt)
+        chunks = nt;
     if (chunks > groups)
         chunks = groups;
     lb_pool_run_chunks(pool, rows_job, &j, chunks < 1 ? 1 : chunks);
