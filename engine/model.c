@@ -253,7 +253,8 @@ static void fill_info(lb_model *m, const char *path)
     in->hugepage_bytes = m->mem.hugepage_bytes;
 }
 
-/* Copies the data section into the weights memory and drops the file's pages from our map.
+/* Copies the tensors into the weights memory (Q4_0/Q8_0 matmul weights repacked on the way)
+ * and drops the file's pages from our map.
  * A hugetlbfs file from an earlier start already holds them: nothing is read then. */
 static int load_weights(lb_model *m, const char *path, const lb_load_opts *opts, lb_err *err)
 {
@@ -262,16 +263,22 @@ static int load_weights(lb_model *m, const char *path, const lb_load_opts *opts,
     if (rc)
         return rc;
     const uint8_t *src = (const uint8_t *)lb_gguf_base(m->g) + lb_gguf_data_offset(m->g);
-    for (int64_t i = 0; i < lb_gguf_n_tensors(m->g); i++)
-        if (repacked(m, lb_gguf_tensor_at(m->g, i)))
-            m->info.repacked_bytes += lb_gguf_tensor_at(m->g, i)->nbytes;
+    /* Tensor by tensor, each written once: repacked or copied (the alignment padding between
+     * tensors is never read). */
+    uint8_t *dst = m->mem.ptr;
+    for (int64_t i = 0; i < lb_gguf_n_tensors(m->g); i++) {
+        const lb_gguf_tensor *t = lb_gguf_tensor_at(m->g, i);
+        bool x4 = repacked(m, t);
+        if (x4)
+            m->info.repacked_bytes += t->nbytes;
+        if (m->mem.reused)
+            continue;
+        if (x4)
+            lb_x4_pack(t->type, src + t->offset, dst + t->offset, t->ne[0], t->ne[1]);
+        else
+            memcpy(dst + t->offset, src + t->offset, (size_t)t->nbytes);
+    }
     if (!m->mem.reused) {
-        memcpy(m->mem.ptr, src, (size_t)size);
-        for (int64_t i = 0; i < lb_gguf_n_tensors(m->g); i++) {
-            const lb_gguf_tensor *t = lb_gguf_tensor_at(m->g, i);
-            if (repacked(m, t))
-                lb_x4_pack(t->type, src + t->offset, (uint8_t *)m->mem.ptr + t->offset, t->ne[0], t->ne[1]);
-        }
         if ((rc = lb_weights_commit(&m->mem, err)))
             return rc;
     }
