@@ -122,6 +122,23 @@ static int run(const char *path, const char *dir, float *logits, char *kind)
     return run_r(path, dir, logits, kind, NULL);
 }
 
+/* Info-level log lines go to a temporary file (for count_lines) until release_log. */
+static FILE *capture_log(enum lb_log_level *saved)
+{
+    FILE *log = tmpfile();
+    lb_log_set_stream(log);
+    *saved = lb_log_get_level();
+    lb_log_set_level(LB_LOG_INFO);
+    return log;
+}
+
+static void release_log(FILE *log, enum lb_log_level saved)
+{
+    lb_log_set_level(saved);
+    lb_log_set_stream(NULL);
+    fclose(log);
+}
+
 static int count_lines(FILE *f, const char *needle)
 {
     char line[600];
@@ -140,19 +157,15 @@ TEST(restart_reuses_weights_file_with_same_logits)
     CHECK_EQ(mkdir(dir, 0700), 0);
     write_model(path, 0);
     float a[V], b[V], ref[V];
-    FILE *log = tmpfile();
-    lb_log_set_stream(log);
-    enum lb_log_level lvl = lb_log_get_level();
-    lb_log_set_level(LB_LOG_INFO);
+    enum lb_log_level lvl;
+    FILE *log = capture_log(&lvl);
     CHECK_EQ(run(path, NULL, ref, kind), LB_OK);  /* no cache: reference */
     CHECK_EQ(run(path, dir, a, kind), LB_OK);
     CHECK_STR(kind, "file");                      /* a plain directory: not huge pages */
     CHECK_EQ(count_lines(log, "reusing"), 0);
     CHECK_EQ(run(path, dir, b, kind), LB_OK);
     CHECK_EQ(count_lines(log, "reusing"), 1);
-    lb_log_set_level(lvl);
-    lb_log_set_stream(NULL);
-    fclose(log);
+    release_log(log, lvl);
     CHECK(memcmp(a, ref, sizeof a) == 0);
     CHECK(memcmp(b, ref, sizeof b) == 0);
 }
@@ -184,10 +197,8 @@ TEST(restart_reuses_repacked_weights_and_never_mixes_layouts)
     write_model(path, 8);
     float a[V], b[V], c[V], ref[V];
     uint64_t rp_ref = 0, rp_a = 0, rp_b = 0, rp_c = 1;
-    FILE *log = tmpfile();
-    lb_log_set_stream(log);
-    enum lb_log_level lvl = lb_log_get_level();
-    lb_log_set_level(LB_LOG_INFO);
+    enum lb_log_level lvl;
+    FILE *log = capture_log(&lvl);
     CHECK_EQ(run_r(path, NULL, ref, kind, &rp_ref), LB_OK);
     CHECK_EQ(run_r(path, dir, a, kind, &rp_a), LB_OK);
     CHECK_EQ(run_r(path, dir, b, kind, &rp_b), LB_OK);
@@ -196,9 +207,7 @@ TEST(restart_reuses_repacked_weights_and_never_mixes_layouts)
     CHECK_EQ(run_r(path, dir, c, kind, &rp_c), LB_OK);
     unsetenv("LLMBOX_REPACK");
     CHECK_EQ(count_lines(log, "reusing"), 1); /* the repacked file was not taken */
-    lb_log_set_level(lvl);
-    lb_log_set_stream(NULL);
-    fclose(log);
+    release_log(log, lvl);
     CHECK(rp_ref > 0);
     CHECK_EQ(rp_a, rp_ref);
     CHECK_EQ(rp_b, rp_ref); /* reported for a reused file too */
