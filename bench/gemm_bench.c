@@ -62,6 +62,13 @@ static void *xalloc(size_t n)
     return p;
 }
 
+/* One JSON line per measurement (bench/run.py reads them). */
+static void report(uint32_t type, int rows, int k, int n_tok, const char *method, const char *suffix, double flop_per_s)
+{
+    printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"%s%s\",\"gflops\":%.1f}\n",
+           lb_type_name(type), rows, k, n_tok, method, suffix, flop_per_s / 1e9);
+}
+
 int main(int argc, char **argv)
 {
     int n_tok = 128, reps = 3;
@@ -109,8 +116,7 @@ int main(int argc, char **argv)
                 double dt = now() - t0;
                 best = dt < best ? dt : best;
             }
-            printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"vec_dot_%s\",\"gflops\":%.1f}\n",
-                   lb_type_name(type), rows, k, n_tok, isa, flop / best / 1e9);
+            report(type, rows, k, n_tok, "vec_dot_", isa, flop / best);
 
             /* The engine repacks Q4_0/Q8_0 at load (engine/repack.h): AMX and x4 read that layout. */
             uint32_t layout = lb_x4_fits(type, k, rows) ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN;
@@ -133,8 +139,7 @@ int main(int argc, char **argv)
                     double dt = now() - t0;
                     best = dt < best ? dt : best;
                 }
-                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"amx\",\"gflops\":%.1f}\n",
-                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                report(type, rows, k, n_tok, "amx", "", flop / best);
                 free(am);
                 free(scr);
             }
@@ -158,8 +163,7 @@ int main(int argc, char **argv)
                     double dt = now() - t0;
                     best = dt < best ? dt : best;
                 }
-                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"x4\",\"gflops\":%.1f}\n",
-                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                report(type, rows, k, n_tok, "x4", "", flop / best);
                 free(am);
                 free(acts);
             }
@@ -183,8 +187,7 @@ int main(int argc, char **argv)
                     double dt = now() - t0;
                     best = dt < best ? dt : best;
                 }
-                printf("{\"type\":\"%s\",\"rows\":%d,\"k\":%d,\"tokens\":%d,\"method\":\"openblas_sgemm\",\"gflops\":%.1f}\n",
-                       lb_type_name(type), rows, k, n_tok, flop / best / 1e9);
+                report(type, rows, k, n_tok, "openblas_sgemm", "", flop / best);
                 free(wt);
             }
             fflush(stdout);
