@@ -118,7 +118,7 @@ int main(int argc, char **argv)
             }
             report(type, rows, k, n_tok, "vec_dot_", isa, flop / best);
 
-            /* The engine repacks Q4_0/Q8_0 at load (engine/repack.h): AMX and x4 read that layout. */
+            /* The engine repacks Q4_0/Q8_0/Q4_K at load (engine/repack.h): AMX and x4 read that layout. */
             uint32_t layout = lb_x4_fits(type, k, rows) ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN;
             uint8_t *wl = w;
             if (layout == LB_LAYOUT_X4) {
@@ -147,8 +147,10 @@ int main(int argc, char **argv)
             /* (d) x4 kernels (VNNI or AVX2), 4 tokens per pass over the weights: the path without AMX */
             lb_simd_kernels kern;
             lb_simd_kernels_for(lb_cpu_isa(), &kern);
-            lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0 ? kern.gemm_x4_q4_0 : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0 : NULL;
-            if (layout == LB_LAYOUT_X4 && gx4 && kern.x4_act) {
+            lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
+                                : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
+                                                       : kern.gemm_x4_q4_K;
+            if (layout == LB_LAYOUT_X4 && gx4) {
                 size_t per = lbs_x4_act_bytes(k);
                 int8_t *am = xalloc(per * n_tok);
                 lbs_x4_act *acts = xalloc(sizeof *acts * n_tok);
@@ -157,8 +159,12 @@ int main(int argc, char **argv)
                 best = 1e30;
                 for (int r = 0; r < reps; r++) {
                     double t0 = now();
-                    for (int t = 0; t < n_tok; t++)
-                        kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &acts[t]);
+                    for (int t = 0; t < n_tok; t++) {
+                        if (type == LB_TYPE_Q4_K)
+                            kern.x4_act_q4_K(x + (size_t)t * k, k, &acts[t]);
+                        else
+                            kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &acts[t]);
+                    }
                     gx4(k, 0, rows / 4, wl, acts, n_tok, y, rows);
                     double dt = now() - t0;
                     best = dt < best ? dt : best;

@@ -3,7 +3,7 @@
 BENCH_BIN := $(OUT)/bench/bin
 BENCH_PROGS := $(BENCH_BIN)/bandwidth $(BENCH_BIN)/gemm_bench
 
-$(BENCH_BIN)/%: bench/%.c $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/.stamp
+$(BENCH_BIN)/%: bench/%.c $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/.stamp-uapi
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(MUSL_CFLAGS) -static -o $@ $< $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(MUSL_LIBS)
 

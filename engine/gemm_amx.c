@@ -10,6 +10,7 @@
 #include "kern_simd.h"
 #include "repack.h"
 #include "simd_blocks.h"
+#include "x4k_unpack.h"
 
 enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12 };
 
@@ -170,6 +171,54 @@ static void unpack_x4(int type, const char *w, int n_rows, int r0, int kb_n, int
             }
             for (int m = 0; m < 4; m++)
                 s[kb * 16 + gi * 4 + m] = h2f(sc[kb * 4 + m]);
+        }
+    }
+}
+
+/* Like unpack_q4_K for the Q4_K x4 layout (simd_blocks.h): 4 groups of 4 rows. */
+static void unpack_x4_q4_K(const char *w, int n_rows, int r0, int kb_n, int8_t *A, float *s, float *mn)
+{
+    const size_t gbytes = (size_t)kb_n / 8 * LBS_X4_SB_Q4_K;
+    const __m128i lo = _mm_set1_epi8(0x0f);
+    for (int gi = 0; gi < 4; gi++) {
+        int r = r0 + 4 * gi;
+        if (r >= n_rows) { /* whole groups only: ne1 % 4 == 0 */
+            for (int kb = 0; kb < kb_n; kb++) {
+                memset(A + (size_t)kb * 512 + gi * 128, 0, 128);
+                memset(s + kb * 16 + gi * 4, 0, 4 * sizeof(float));
+                memset(mn + kb * 16 + gi * 4, 0, 4 * sizeof(float));
+            }
+            continue;
+        }
+        const uint8_t *sb = (const uint8_t *)w + (size_t)(r / 4) * gbytes;
+        for (int i = 0; i < kb_n / 8; i++, sb += LBS_X4_SB_Q4_K) {
+            uint8_t u[64] __attribute__((aligned(32)));
+            __m256i vsc, vmn;
+            lbs_x4k_unpack_avx2(sb + 16, &vsc, &vmn);
+            _mm256_store_si256((__m256i *)u, vsc);
+            _mm256_store_si256((__m256i *)(u + 32), vmn);
+            for (int c = 0; c < 4; c++) {
+                const uint8_t *qs = sb + LBS_X4_HDR_Q4_K + c * 128;
+                __m128i ra[4], rb[4];
+                x4_transpose(qs, ra);
+                x4_transpose(qs + 64, rb);
+                int8_t *dlo = A + (size_t)(i * 8 + 2 * c) * 512 + gi * 128, *dhi = dlo + 512;
+                for (int m = 0; m < 4; m++) {
+                    _mm_storeu_si128((__m128i *)(dlo + m * 32), _mm_and_si128(ra[m], lo));
+                    _mm_storeu_si128((__m128i *)(dlo + m * 32 + 16), _mm_and_si128(rb[m], lo));
+                    _mm_storeu_si128((__m128i *)(dhi + m * 32), _mm_and_si128(_mm_srli_epi16(ra[m], 4), lo));
+                    _mm_storeu_si128((__m128i *)(dhi + m * 32 + 16), _mm_and_si128(_mm_srli_epi16(rb[m], 4), lo));
+                }
+            }
+            for (int m = 0; m < 4; m++) {
+                uint16_t d, dmin;
+                memcpy(&d, sb + 2 * m, 2);
+                memcpy(&dmin, sb + 8 + 2 * m, 2);
+                for (int j = 0; j < 8; j++) {
+                    s[(i * 8 + j) * 16 + gi * 4 + m] = h2f(d) * (float)u[4 * j + m];
+                    mn[(i * 8 + j) * 16 + gi * 4 + m] = h2f(dmin) * (float)u[32 + lbs_x4k_min_at(m, j)];
+                }
+            }
         }
     }
 }
@@ -356,6 +405,11 @@ void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_
     const char *wb = w;
     for (int g = r0; g < r1; g += 16) {
         int rows_valid = r1 - g < 16 ? r1 - g : 16;
+        if (layout == LB_LAYOUT_X4 && a->wtype == T_Q4_K) {
+            unpack_x4_q4_K(wb, r1, g, kb_n, A, s, mn);
+            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid);
+            continue;
+        }
         if (layout == LB_LAYOUT_X4) {
             unpack_x4((int)a->wtype, wb, r1, g, kb_n, A, s);
             group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);

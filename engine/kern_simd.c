@@ -31,7 +31,9 @@
         (t)->f16_scale = lb_kern_##isa##_f16_scale;                   \
         (t)->gemm_x4_q4_0 = lb_kern_##isa##_gemm_x4_q4_0;             \
         (t)->gemm_x4_q8_0 = lb_kern_##isa##_gemm_x4_q8_0;             \
+        (t)->gemm_x4_q4_K = lb_kern_##isa##_gemm_x4_q4_K;             \
         (t)->x4_act = lb_kern_##isa##_x4_act;                         \
+        (t)->x4_act_q4_K = lb_kern_##isa##_x4_act_q4_K;               \
         (t)->silu_mul = lb_kern_##isa##_silu_mul;                     \
     } while (0)
 

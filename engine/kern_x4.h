@@ -10,8 +10,24 @@
 #define X4_PREFETCH 4096 /* bytes ahead: far enough to cover memory latency at full bandwidth (measured) */
 #endif
 
-/* Quantizes one token to q8_0 (as the vec_dot path does) for the x4 kernels; the block sums
- * are stored times -(1 << shift), the weights' offset (3 for Q4_0, 7 for Q8_0). */
+/* Activation groups 2v and 2v+1 (4 values each) of a block, each repeated for the 4 rows:
+ * the lanes line up with weight bytes j*16 + r*4 of the x4 layout. */
+#define X4_E(a, v) _mm256_permutevar8x32_epi32((a), _mm256_setr_epi32(2 * (v), 2 * (v), 2 * (v), 2 * (v), \
+                                                                   2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1))
+
+/* One 32-block's q8 values into lbs_x4_act.qs's 4 expanded vectors: the kernels then load
+ * them instead of permuting in their inner loop (loads use other ports). */
+static inline void x4_expand(const int8_t *q, int8_t *out)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)q);
+    _mm256_storeu_si256((__m256i *)out, X4_E(a, 0));
+    _mm256_storeu_si256((__m256i *)(out + 32), X4_E(a, 1));
+    _mm256_storeu_si256((__m256i *)(out + 64), X4_E(a, 2));
+    _mm256_storeu_si256((__m256i *)(out + 96), X4_E(a, 3));
+}
+
+/* Quantizes one token to q8_0 (as the vec_dot path does) for the Q4_0/Q8_0 x4 kernels; the
+ * block sums are stored times -(1 << shift), the weights' offset (3 for Q4_0, 7 for Q8_0). */
 void KERN(x4_act)(const float *x, int k, int shift, lbs_x4_act *act)
 {
     const __m256i ones = _mm256_set1_epi8(1);
@@ -19,10 +35,27 @@ void KERN(x4_act)(const float *x, int k, int shift, lbs_x4_act *act)
         lbs_q8_0 q;
         KERN(quantize_row_q8_0)(x + (size_t)b * LBS_QK, &q, LBS_QK);
         __m256i a = _mm256_loadu_si256((const __m256i *)q.qs);
-        _mm256_storeu_si256((__m256i *)(act->qs + (size_t)b * 32), a);
+        x4_expand(q.qs, act->qs + (size_t)b * 128);
         int s = -k_hsum8i(DPBUSD(_mm256_setzero_si256(), ones, a)) * (1 << shift);
         _mm256_storeu_si256((__m256i *)(act->ns + (size_t)b * 8), _mm256_setr_epi32(s, s, s, s, 0, 0, 0, 0));
         act->dx[b] = k_h2f(q.d);
+    }
+}
+
+/* Quantizes one token to q8_K (as the vec_dot path does) for the Q4_K x4 kernel. */
+void KERN(x4_act_q4_K)(const float *x, int k, lbs_x4_act *act)
+{
+    for (int i = 0; i < k / LBS_QK_K; i++) {
+        lbs_q8_K q;
+        KERN(quantize_row_q8_K)(x + (size_t)i * LBS_QK_K, &q, LBS_QK_K);
+        for (int b = 0; b < 8; b++)
+            x4_expand(q.qs + 32 * b, act->qs + ((size_t)i * 8 + b) * 128);
+        for (int j = 0; j < 8; j++) {
+            int16_t sum = (int16_t)(q.bsums[2 * j] + q.bsums[2 * j + 1]);
+            for (int r = 0; r < 4; r++) /* the same sum for every row's min */
+                act->bs[(size_t)i * 32 + lbs_x4k_min_at(r, j)] = sum;
+        }
+        act->dx[i] = q.d;
     }
 }
 
@@ -39,14 +72,10 @@ static inline __attribute__((always_inline)) void x4_store(__m256 acc, float *y)
     _mm_storeu_ps(y, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
 }
 
-/* Activation groups 2v and 2v+1 (4 values each) of a block, each repeated for the 4 rows:
- * the lanes line up with weight bytes j*16 + r*4 of the x4 layout. */
-#define X4_E(a, v) _mm256_permutevar8x32_epi32((a), _mm256_setr_epi32(2 * (v), 2 * (v), 2 * (v), 2 * (v), \
-                                                                   2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1))
-
-static inline __attribute__((always_inline)) __m256i x4_qs(const lbs_x4_act *a, int b)
+/* Vector v of block b's expanded activations (lbs_x4_act.qs). */
+static inline __attribute__((always_inline)) __m256i x4_e(const lbs_x4_act *a, int b, int v)
 {
-    return _mm256_loadu_si256((const __m256i *)(a->qs + (size_t)b * 32));
+    return _mm256_load_si256((const __m256i *)(a->qs + (size_t)b * 128 + v * 32));
 }
 
 /* Q4_0: nibble byte j*16 + r*4 + i holds elements 4j+i (low) and 16+4j+i (high) of row r, so
@@ -70,9 +99,9 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         __m256 dw = x4_scales(sc + 4 * b);
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
-            __m256i a = x4_qs(&act[t], b), p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
-            p = DPBUSD(DPBUSD(p, l0, X4_E(a, 0)), l1, X4_E(a, 1));
-            p = DPBUSD(DPBUSD(p, h0, X4_E(a, 2)), h1, X4_E(a, 3));
+            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            p = DPBUSD(DPBUSD(p, l0, x4_e(&act[t], b, 0)), l1, x4_e(&act[t], b, 1));
+            p = DPBUSD(DPBUSD(p, h0, x4_e(&act[t], b, 2)), h1, x4_e(&act[t], b, 3));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
@@ -82,7 +111,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         x4_store(acc[t], y + (size_t)t * ldy);
 }
 
-/* Q8_0: vector v (bytes 32v..) holds groups 2v and 2v+1, the lanes of X4_E(a, v).
+/* Q8_0: vector v (bytes 32v..) holds groups 2v and 2v+1, the lanes of expanded vector v.
  * VNNI multiplies unsigned by signed: the weights are read as w + 128 and 128 * sum comes
  * back through the block sum (ns = -128 * sum). Without VNNI (maddubs pairs saturate at int16) the sign moves
  * to the activations instead: |w| * (a * sign(w)). */
@@ -111,15 +140,14 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
 #ifdef KERN_VNNI
-            __m256i a = x4_qs(&act[t], b), p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
-            p = DPBUSD(DPBUSD(p, w0, X4_E(a, 0)), w1, X4_E(a, 1));
-            p = DPBUSD(DPBUSD(p, w2, X4_E(a, 2)), w3, X4_E(a, 3));
+            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            p = DPBUSD(DPBUSD(p, w0, x4_e(&act[t], b, 0)), w1, x4_e(&act[t], b, 1));
+            p = DPBUSD(DPBUSD(p, w2, x4_e(&act[t], b, 2)), w3, x4_e(&act[t], b, 3));
 #else
-            __m256i a = x4_qs(&act[t], b);
-            __m256i p = DPBUSD(_mm256_setzero_si256(), _mm256_abs_epi8(w0), _mm256_sign_epi8(X4_E(a, 0), w0));
-            p = DPBUSD(p, _mm256_abs_epi8(w1), _mm256_sign_epi8(X4_E(a, 1), w1));
-            p = DPBUSD(p, _mm256_abs_epi8(w2), _mm256_sign_epi8(X4_E(a, 2), w2));
-            p = DPBUSD(p, _mm256_abs_epi8(w3), _mm256_sign_epi8(X4_E(a, 3), w3));
+            __m256i p = DPBUSD(_mm256_setzero_si256(), _mm256_abs_epi8(w0), _mm256_sign_epi8(x4_e(&act[t], b, 0), w0));
+            p = DPBUSD(p, _mm256_abs_epi8(w1), _mm256_sign_epi8(x4_e(&act[t], b, 1), w1));
+            p = DPBUSD(p, _mm256_abs_epi8(w2), _mm256_sign_epi8(x4_e(&act[t], b, 2), w2));
+            p = DPBUSD(p, _mm256_abs_epi8(w3), _mm256_sign_epi8(x4_e(&act[t], b, 3), w3));
 #endif
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
@@ -130,14 +158,82 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
         x4_store(acc[t], y + (size_t)t * ldy);
 }
 
+/* Q4_K: super-block b is [d x4][dmin x4][scales and mins, 48 bytes][quants, 512 bytes]
+ * (simd_blocks.h). Chunk c of the quants (128 bytes) holds sub-blocks 2c (low nibbles) and
+ * 2c + 1 (high), their 32 elements paired with the expanded activation vectors as in Q4_0.
+ * A sub-block's 4 dpbusd sums stay within int16 (16 products of 15 * 127 per lane), so one
+ * vpdpwssd against the zero-extended scale multiplies and accumulates them; the mins meet the
+ * activations' sub-block sums in int16 pairs (lbs_x4k_min_at's order). */
+static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const uint8_t *g, const lbs_x4_act *act,
+                                                                const int nt, float *y, size_t ldy)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    uint32_t scw[8] __attribute__((aligned(32)));
+    __m256 acc[X4_TOKENS];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < nsb; b++, g += LBS_X4_SB_Q4_K) {
+#pragma GCC unroll 9
+        for (int l = 0; l < LBS_X4_SB_Q4_K / 64; l++)
+            _mm_prefetch((const char *)g + X4_PREFETCH + 64 * l, _MM_HINT_T0);
+        __m256i sc, mn;
+        lbs_x4k_unpack_avx2(g + 16, &sc, &mn);
+        _mm256_store_si256((__m256i *)scw, sc);
+        __m256i mn0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(mn));
+        __m256i mn1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(mn, 1));
+        __m256i isum[X4_TOKENS];
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++)
+            isum[t] = _mm256_setzero_si256();
+        const uint8_t *qs = g + LBS_X4_HDR_Q4_K;
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++, qs += 128) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)qs), w1 = _mm256_loadu_si256((const __m256i *)(qs + 32));
+            __m256i w2 = _mm256_loadu_si256((const __m256i *)(qs + 64)), w3 = _mm256_loadu_si256((const __m256i *)(qs + 96));
+            __m256i l0 = _mm256_and_si256(w0, m4), h0 = _mm256_and_si256(_mm256_srli_epi16(w0, 4), m4);
+            __m256i l1 = _mm256_and_si256(w1, m4), h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), m4);
+            __m256i l2 = _mm256_and_si256(w2, m4), h2 = _mm256_and_si256(_mm256_srli_epi16(w2, 4), m4);
+            __m256i l3 = _mm256_and_si256(w3, m4), h3 = _mm256_and_si256(_mm256_srli_epi16(w3, 4), m4);
+            /* lanes r and r + 4: row r's scale of sub-block 2c (s0) and 2c + 1 (s1) */
+            __m256i s0 = _mm256_cvtepu8_epi32(_mm_set1_epi32((int)scw[2 * c]));
+            __m256i s1 = _mm256_cvtepu8_epi32(_mm_set1_epi32((int)scw[2 * c + 1]));
+            const int sb = b * 8 + 2 * c;
+#pragma GCC unroll 4
+            for (int t = 0; t < nt; t++) {
+                __m256i p = DPBUSD(_mm256_setzero_si256(), l0, x4_e(&act[t], sb, 0));
+                p = DPBUSD(DPBUSD(DPBUSD(p, l1, x4_e(&act[t], sb, 1)), l2, x4_e(&act[t], sb, 2)), l3,
+                           x4_e(&act[t], sb, 3));
+                __m256i q = DPBUSD(_mm256_setzero_si256(), h0, x4_e(&act[t], sb + 1, 0));
+                q = DPBUSD(DPBUSD(DPBUSD(q, h1, x4_e(&act[t], sb + 1, 1)), h2, x4_e(&act[t], sb + 1, 2)), h3,
+                           x4_e(&act[t], sb + 1, 3));
+                isum[t] = DPWSSD(DPWSSD(isum[t], p, s0), q, s1);
+            }
+        }
+        __m256 dw = x4_scales((const uint16_t *)g), dm = x4_scales((const uint16_t *)(g + 8));
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            const __m256i *bs = (const __m256i *)(act[t].bs + (size_t)b * 32);
+            __m256i mins = _mm256_add_epi32(_mm256_madd_epi16(mn0, _mm256_load_si256(bs)),
+                                            _mm256_madd_epi16(mn1, _mm256_load_si256(bs + 1)));
+            __m256 da = _mm256_set1_ps(act[t].dx[b]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, da), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(dm, da), acc[t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        x4_store(acc[t], y + (size_t)t * ldy);
+}
+
 /* y[t * ldy + r] = row r . token t for the rows of groups [g0, g1) and n_tok tokens. */
-#define X4_GEMM(type, group_bytes)                                                                              \
+#define X4_GEMM(type, blk, blk_bytes)                                                                            \
     void KERN(gemm_x4_##type)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y, \
                               size_t ldy)                                                                       \
     {                                                                                                           \
-        const int nb = k / LBS_QK;                                                                              \
+        const int nb = k / (blk);                                                                               \
         for (int g = g0; g < g1; g++) {                                                                         \
-            const uint8_t *wg = (const uint8_t *)w + (size_t)g * nb * (group_bytes);                            \
+            const uint8_t *wg = (const uint8_t *)w + (size_t)g * nb * (blk_bytes);                              \
             for (int t = 0; t < n_tok; t += X4_TOKENS) {                                                        \
                 float *yt = y + (size_t)t * ldy + (size_t)g * 4;                                                \
                 switch (n_tok - t < X4_TOKENS ? n_tok - t : X4_TOKENS) {                                        \
@@ -149,7 +245,8 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
             }                                                                                                   \
         }                                                                                                       \
     }
-X4_GEMM(q4_0, 8 + LBS_X4_QBYTES_Q4_0)
-X4_GEMM(q8_0, 8 + LBS_X4_QBYTES_Q8_0)
+X4_GEMM(q4_0, LBS_QK, 8 + LBS_X4_QBYTES_Q4_0)
+X4_GEMM(q8_0, LBS_QK, 8 + LBS_X4_QBYTES_Q8_0)
+X4_GEMM(q4_K, LBS_QK_K, LBS_X4_SB_Q4_K)
 #undef X4_GEMM
 #undef X4_E

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "simd_blocks.h"
+#include "x4k_unpack.h"
 
 static inline float k_h2f(uint16_t h) { return _cvtsh_ss(h); }
 static inline uint16_t k_f2h(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }

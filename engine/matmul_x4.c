@@ -15,10 +15,8 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 size_t lb_matmul_x4_qbuf_bytes(int64_t k, int n_tok)
 {
+    /* The x4 activations (over 5 bytes per element) also hold the scalar path's q8 rows. */
     size_t per_tok = lbs_x4_act_bytes((int)k);
-    size_t q8 = lb_type_row_bytes(LB_TYPE_Q8_0, k); /* the scalar path's q8_0 rows */
-    if (q8 > per_tok)
-        per_tok = q8;
     return 64 + align64((size_t)n_tok * sizeof(lbs_x4_act)) + (size_t)n_tok * align64(per_tok);
 }
 
@@ -36,7 +34,7 @@ struct x4_job {
     uint32_t type;
     int n_tok;
     lbs_x4_act *act;      /* [n_tok] (SIMD) */
-    uint8_t *q8;          /* [n_tok][q8_row] (scalar) */
+    uint8_t *q8;          /* [n_tok][q8_row] (scalar: the type's vec_dot activations) */
     size_t q8_row;
     lb_simd_kernels kern;
     lb_gemm_x4_fn gemm;
@@ -49,27 +47,30 @@ static void act_job(void *arg, int chunk, int n_chunks)
     lb_split(j->n_tok, chunk, n_chunks, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         const float *xt = j->x + (size_t)t * (size_t)j->k;
-        if (j->gemm)
-            j->kern.x4_act(xt, (int)j->k, j->type == LB_TYPE_Q4_0 ? 3 : 7, &j->act[t]);
+        if (!j->gemm)
+            lb_kernels_scalar(lb_kernels_scalar(j->type)->vec_dot_type)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
+        else if (j->type == LB_TYPE_Q4_K)
+            j->kern.x4_act_q4_K(xt, (int)j->k, &j->act[t]);
         else
-            lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
+            j->kern.x4_act(xt, (int)j->k, j->type == LB_TYPE_Q4_0 ? 3 : 7, &j->act[t]);
     }
 }
 
 static void scalar_groups(const struct x4_job *j, const lb_wt *w, float *out, int g0, int g1)
 {
     const lb_type_traits *tr = lb_kernels_scalar(w->type);
-    const size_t gb = lb_x4_group_bytes(w->type, w->ne0), qb = lb_type_row_bytes(LB_TYPE_Q8_0, 32);
-    uint8_t blk[64];
+    const int be = lb_type_block_elems(w->type);
+    const size_t gb = lb_x4_group_bytes(w->type, w->ne0), qb = lb_type_row_bytes(tr->vec_dot_type, be);
+    uint8_t blk[256]; /* one plain block: up to Q4_K's 144 bytes */
     for (int g = g0; g < g1; g++) {
         const uint8_t *grp = (const uint8_t *)w->data + (size_t)g * gb;
         for (int r = 0; r < 4; r++)
             for (int t = 0; t < j->n_tok; t++) {
                 float sum = 0.0f;
-                for (int64_t b = 0; b < w->ne0 / 32; b++) {
+                for (int64_t b = 0; b < w->ne0 / be; b++) {
                     float s;
                     lb_x4_get_block(w->type, grp, w->ne0, r, b, blk);
-                    tr->vec_dot(32, &s, blk, j->q8 + (size_t)t * j->q8_row + (size_t)b * qb);
+                    tr->vec_dot(be, &s, blk, j->q8 + (size_t)t * j->q8_row + (size_t)b * qb);
                     sum += s;
                 }
                 out[(size_t)t * w->ne1 + (size_t)g * 4 + (size_t)r] = sum;
@@ -110,12 +111,12 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
         j.first[i + 1] = j.first[i] + (int)(ws[i]->ne1 / 4);
     }
     lb_simd_kernels_for(lb_cpu_isa(), &j.kern);
-    j.gemm = j.type == LB_TYPE_Q4_0 ? j.kern.gemm_x4_q4_0 : j.kern.gemm_x4_q8_0;
+    j.gemm = j.type == LB_TYPE_Q4_0 ? j.kern.gemm_x4_q4_0 : j.type == LB_TYPE_Q8_0 ? j.kern.gemm_x4_q8_0 : j.kern.gemm_x4_q4_K;
     uint8_t *p = (uint8_t *)align64((uintptr_t)qbuf);
     j.act = (lbs_x4_act *)p;
     p += align64((size_t)n_tok * sizeof(lbs_x4_act));
     j.q8 = p;
-    j.q8_row = align64(lb_type_row_bytes(LB_TYPE_Q8_0, j.k));
+    j.q8_row = align64(lb_type_row_bytes(lb_kernels_scalar(j.type)->vec_dot_type, j.k));
     if (j.gemm) {
         size_t per_tok = lbs_x4_act_bytes((int)j.k); /* a multiple of 64 */
         for (int t = 0; t < n_tok; t++, p += per_tok)

@@ -119,7 +119,7 @@ static int read_hparams(lb_model *m, lb_err *err)
     return LB_OK;
 }
 
-/* Matmul weights in Q4_0/Q8_0 take the x4 layout (repack.h); the token embedding table does
+/* Matmul weights in Q4_0/Q8_0/Q4_K take the x4 layout (repack.h); the token embedding table does
  * not (its rows are looked up one at a time, and a tied output reads it in place). */
 static bool repacked(const lb_model *m, const lb_gguf_tensor *t)
 {

@@ -47,12 +47,47 @@ typedef struct {
 #define LBS_X4_QBYTES_Q4_0 64
 #define LBS_X4_QBYTES_Q8_0 128
 
-/* One token's activations for the x4 kernels: the q8_0 values of each 32-block (qs: [kb][32];
- * the kernels broadcast each 4-value group to the 4 interleaved rows in registers), the block
- * sum times minus the weights' offset in lanes 0-3 (ns: [kb][8]), the block scale (dx: [kb]). */
+/* Q4_K in the x4 layout: per super-block (256 elements) of a group, 576 bytes: the 4 rows'
+ * fp16 d then dmin (16 bytes), their 6-bit scales and mins re-encoded for vector unpacking
+ * (48 bytes, lbs_x4k_unpack), then the quants interleaved as Q4_0's (512 bytes: byte
+ * c*128 + j*16 + r*4 + i is row r's quant byte 32c + 4j + i). */
+#define LBS_X4_SB_Q4_K 576
+#define LBS_X4_HDR_Q4_K 64
+
+/* The 64 unpacked 6-bit values of a Q4_K x4 super-block: u[4j + r] is row r's scale of
+ * sub-block j; u[32 + m] its min in the order the kernels multiply them with the activation
+ * sums (lbs_x4k_min_at). Stored as low nibbles (e[i]: u[i] | u[32 + i] << 4) and high bit
+ * pairs (e[32 + i % 16] bits 2 * (i / 16)). */
+static inline void lbs_x4k_unpack(const uint8_t e[48], uint8_t u[64])
+{
+    for (int i = 0; i < 64; i++)
+        u[i] = (uint8_t)((i < 32 ? e[i] & 15 : e[i - 32] >> 4) | ((e[32 + i % 16] >> (2 * (i / 16)) & 3) << 4));
+}
+
+static inline void lbs_x4k_pack(const uint8_t u[64], uint8_t e[48])
+{
+    for (int i = 0; i < 48; i++)
+        e[i] = 0;
+    for (int i = 0; i < 64; i++) {
+        e[i % 32] |= (uint8_t)((u[i] & 15) << (i < 32 ? 0 : 4));
+        e[32 + i % 16] |= (uint8_t)((u[i] >> 4 & 3) << (2 * (i / 16)));
+    }
+}
+
+/* Index into u[32..] of row r's min of sub-block j: int32 lane L = 4 * (j % 4 / 2) + r of
+ * vector j / 4 holds sub-blocks j and j ^ 1 as its two int16 halves (vpmaddwd pairs). */
+static inline int lbs_x4k_min_at(int r, int j) { return 16 * (j / 4) + 2 * (4 * (j % 4 / 2) + r) + j % 2; }
+
+/* One token's activations for the x4 kernels: the q8 values of each 32-block expanded for
+ * the interleaved rows (qs: [kb][4][32]: vector v repeats the block's 4-value groups 2v and
+ * 2v + 1 for the 4 rows, lining up with weight bytes j*16 + r*4), and the block scale (dx).
+ * Q4_0/Q8_0 (q8_0 blocks): ns [kb][8], the block sum times minus the weights' offset in
+ * lanes 0-3. Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the
+ * 8 sub-blocks as int16 in the order of lbs_x4k_min_at's pairs (twice 4 pairs of lanes). */
 typedef struct {
     int8_t *qs;
     int32_t *ns;
+    int16_t *bs; /* the same memory as ns */
     float *dx;
 } lbs_x4_act;
 
@@ -61,13 +96,14 @@ typedef struct {
 static inline size_t lbs_x4_act_bytes(int k)
 {
     size_t kb = (size_t)k / LBS_QK;
-    return (kb * 68 + 63) & ~(size_t)63;
+    return (kb * 164 + 63) & ~(size_t)63;
 }
 
 static inline lbs_x4_act lbs_x4_act_at(void *mem, int k)
 {
     size_t kb = (size_t)k / LBS_QK;
-    lbs_x4_act a = { (int8_t *)mem, (int32_t *)((char *)mem + kb * 32), (float *)((char *)mem + kb * 64) };
+    char *m = mem;
+    lbs_x4_act a = { (int8_t *)m, (int32_t *)(m + kb * 128), (int16_t *)(m + kb * 128), (float *)(m + kb * 160) };
     return a;
 }
 

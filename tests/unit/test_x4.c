@@ -1,4 +1,4 @@
-/* The x4 weight layout (engine/repack.h): packing is lossless, every ISA level's x4 kernels
+/* The x4 weight layout (engine/repack.h; Q4_0, Q8_0, Q4_K): packing is lossless, every ISA level's x4 kernels
  * give the scalar vec_dot's results on the plain rows (up to float summation order, for 1-9
  * tokens and sub-ranges of groups, including the extreme quants that overflow int16 pairs
  * without VNNI), and lb_matmul on a repacked weight equals lb_matmul on the plain one at the
@@ -20,8 +20,9 @@
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 
-/* Random rows with sane fp16 scales; `extreme` puts quants at their limits (Q8_0 -128/127,
- * Q4_0 0/15) to catch int16 saturation. */
+/* Random rows with sane fp16 scales (Q4_K: d and dmin); `extreme` puts quants at their
+ * limits (Q8_0 -128/127, Q4_0 and Q4_K 0/15, Q4_K's 6-bit scales and mins 0/63) to catch
+ * int16 overflow. */
 static uint8_t *random_rows(uint32_t type, int rows, int k, int extreme)
 {
     size_t rb = lb_type_row_bytes(type, k), bb = lb_type_block_bytes(type);
@@ -32,6 +33,10 @@ static uint8_t *random_rows(uint32_t type, int rows, int k, int extreme)
     for (size_t off = 0; off < rb * rows; off += bb) {
         uint16_t h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
         memcpy(w + off, &h, 2);
+        if (type == LB_TYPE_Q4_K) {
+            h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
+            memcpy(w + off + 2, &h, 2);
+        }
     }
     return w;
 }
@@ -48,10 +53,11 @@ static float *random_x(int n, int extreme)
 static void reference(uint32_t type, const uint8_t *w, int rows, int k, const float *x, int n_tok, float *y, double *mag)
 {
     size_t rb = lb_type_row_bytes(type, k);
-    uint8_t *q8 = malloc(lb_type_row_bytes(LB_TYPE_Q8_0, k));
+    uint32_t at = lb_kernels_scalar(type)->vec_dot_type;
+    uint8_t *q8 = malloc(lb_type_row_bytes(at, k));
     float *wf = malloc(sizeof(float) * k);
     for (int t = 0; t < n_tok; t++) {
-        lb_kernels_scalar(LB_TYPE_Q8_0)->from_float(x + (size_t)t * k, q8, k);
+        lb_kernels_scalar(at)->from_float(x + (size_t)t * k, q8, k);
         for (int r = 0; r < rows; r++) {
             lb_kernels_scalar(type)->vec_dot(k, &y[t * rows + r], w + r * rb, q8);
             lb_kernels_scalar(type)->to_float(w + r * rb, wf, k);
@@ -76,18 +82,18 @@ static int close_enough(const char *what, const float *got, const float *want, c
 
 TEST(x4_pack_is_lossless)
 {
-    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0 };
-    for (int ti = 0; ti < 2; ti++) {
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
+    for (int ti = 0; ti < 3; ti++) {
         uint32_t type = types[ti];
-        int rows = 12, k = 96;
+        int rows = 12, k = type == LB_TYPE_Q4_K ? 768 : 96, be = lb_type_block_elems(type);
         size_t rb = lb_type_row_bytes(type, k), bb = lb_type_block_bytes(type);
-        uint8_t *w = random_rows(type, rows, k, 0), *p = malloc(rb * rows), blk[64];
+        uint8_t *w = random_rows(type, rows, k, 0), *p = malloc(rb * rows), blk[256];
         CHECK_EQ(lb_x4_group_bytes(type, k), 4 * rb);
         lb_x4_pack(type, w, p, k, rows);
         CHECK(memcmp(w, p, rb * rows) != 0);
         int bad = 0;
         for (int r = 0; r < rows; r++)
-            for (int b = 0; b < k / 32; b++) {
+            for (int b = 0; b < k / be; b++) {
                 lb_x4_get_block(type, p + (size_t)(r / 4) * 4 * rb, k, r % 4, b, blk);
                 bad += memcmp(blk, w + r * rb + b * bb, bb) != 0;
             }
@@ -98,7 +104,9 @@ TEST(x4_pack_is_lossless)
     CHECK(lb_x4_fits(LB_TYPE_Q4_0, 64, 8));
     CHECK(lb_x4_fits(LB_TYPE_Q8_0, 32, 4));
     CHECK(!lb_x4_fits(LB_TYPE_Q4_0, 64, 6)); /* whole groups of 4 rows only */
-    CHECK(!lb_x4_fits(LB_TYPE_Q4_K, 256, 8));
+    CHECK(lb_x4_fits(LB_TYPE_Q4_K, 256, 8));
+    CHECK(!lb_x4_fits(LB_TYPE_Q4_K, 128, 8)); /* whole super-blocks only */
+    CHECK(!lb_x4_fits(LB_TYPE_Q6_K, 256, 8));
     CHECK(!lb_x4_fits(LB_TYPE_F16, 64, 8));
 }
 
@@ -107,20 +115,22 @@ TEST(x4_kernels_match_scalar_at_every_level)
     lb_isa best = lb_cpu_caps_get()->best;
     if (best < LB_ISA_AVX2)
         SKIP("no AVX2 on this CPU: only the scalar path exists");
-    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0 };
-    const int shapes[][2] = { { 16, 32 }, { 36, 256 }, { 8, 896 } };
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
+    const int shapes[][3][2] = { { { 16, 32 }, { 36, 256 }, { 8, 896 } },
+                                 { { 16, 32 }, { 36, 256 }, { 8, 896 } },
+                                 { { 16, 256 }, { 36, 512 }, { 8, 1792 } } };
     const int toks[] = { 1, 2, 3, 4, 5, 9 };
     for (int l = LB_ISA_AVX2; l <= (int)best && l <= LB_ISA_AVX512; l++) {
         lb_simd_kernels kern;
         lb_simd_kernels_for((lb_isa)l, &kern);
-        CHECK(kern.gemm_x4_q4_0 && kern.gemm_x4_q8_0 && kern.x4_act);
-        if (!kern.gemm_x4_q4_0 || !kern.gemm_x4_q8_0 || !kern.x4_act)
+        CHECK(kern.gemm_x4_q4_0 && kern.gemm_x4_q8_0 && kern.gemm_x4_q4_K && kern.x4_act && kern.x4_act_q4_K);
+        if (!kern.gemm_x4_q4_0 || !kern.gemm_x4_q8_0 || !kern.gemm_x4_q4_K || !kern.x4_act || !kern.x4_act_q4_K)
             continue;
-        for (int ti = 0; ti < 2; ti++)
+        for (int ti = 0; ti < 3; ti++)
             for (int si = 0; si < 3; si++)
                 for (int extreme = 0; extreme < 2; extreme++) {
                     uint32_t type = types[ti];
-                    int rows = shapes[si][0], k = shapes[si][1], n_tok = toks[(si * 2 + extreme + ti) % 6];
+                    int rows = shapes[ti][si][0], k = shapes[ti][si][1], n_tok = toks[(si * 2 + extreme + ti) % 6];
                     uint8_t *w = random_rows(type, rows, k, extreme), *p = malloc(lb_type_row_bytes(type, k) * rows);
                     float *x = random_x(k * n_tok, extreme);
                     float *want = malloc(sizeof(float) * rows * n_tok), *got = calloc((size_t)rows * n_tok, sizeof(float));
@@ -131,9 +141,14 @@ TEST(x4_kernels_match_scalar_at_every_level)
                     int8_t *mem = aligned_alloc(64, lbs_x4_act_bytes(k) * n_tok);
                     for (int t = 0; t < n_tok; t++) {
                         act[t] = lbs_x4_act_at(mem + lbs_x4_act_bytes(k) * t, k);
-                        kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &act[t]);
+                        if (type == LB_TYPE_Q4_K)
+                            kern.x4_act_q4_K(x + (size_t)t * k, k, &act[t]);
+                        else
+                            kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &act[t]);
                     }
-                    lb_gemm_x4_fn f = type == LB_TYPE_Q4_0 ? kern.gemm_x4_q4_0 : kern.gemm_x4_q8_0;
+                    lb_gemm_x4_fn f = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
+                                      : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
+                                                             : kern.gemm_x4_q4_K;
                     int groups = rows / 4, split = groups / 2;
                     f(k, 0, split, p, act, n_tok, got, rows); /* two calls: sub-ranges of groups */
                     f(k, split, groups, p, act, n_tok, got, rows);
@@ -201,6 +216,10 @@ TEST(matmul_on_x4_weights_matches_plain)
             matmul_case(pool, type, 4, 64, 1);
             matmul_case(pool, type, 132, 256, 1);
         }
+        matmul_case(pool, LB_TYPE_Q4_K, 40, 512, 21);
+        matmul_case(pool, LB_TYPE_Q4_K, 36, 768, 8);
+        matmul_case(pool, LB_TYPE_Q4_K, 20, 256, 3);
+        matmul_case(pool, LB_TYPE_Q4_K, 132, 256, 1);
     }
     lb_cpu_isa_set(before);
     lb_pool_free(pool);
