@@ -1,7 +1,7 @@
 # Benchmarks (not part of `make test`): `make bench` writes bench/results/ and the tables of
 # bench/RESULTS.md. Programs here are static musl builds like the production binaries.
 BENCH_BIN := $(OUT)/bench/bin
-BENCH_PROGS := $(BENCH_BIN)/bandwidth $(BENCH_BIN)/gemm_bench
+BENCH_PROGS := $(BENCH_BIN)/bandwidth $(BENCH_BIN)/gemm_bench $(BENCH_BIN)/decode_bench
 
 $(BENCH_BIN)/%: bench/%.c $(OUT)/musl/liblb.a $(COMPAT_OBJ) $(OUT)/musl-include/.stamp-uapi
 	@mkdir -p $(@D)

@@ -79,7 +79,7 @@ void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float
                      void *qbuf)
 {
     /* Prompt batches go to AMX one weight at a time (its tiles are per weight). */
-    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= LB_AMX_MIN_TOKENS)
+    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= lb_amx_min_tokens(ws[0]->type, ws[0]->layout))
         goto each;
     if (lb_matmul_x4_multi(pool, ws, n_w, x, n_tok, outs, qbuf))
         return;

@@ -52,7 +52,7 @@ static void rows_job(void *arg, int chunk, int n_chunks)
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
                    size_t qbuf_bytes)
 {
-    if (n_tok < LB_AMX_MIN_TOKENS || w->ne0 > (1 << 20) || w->ne1 > (1 << 24) || !lb_gemm_amx_usable(w->type, (int)w->ne0, w->layout))
+    if (n_tok < lb_amx_min_tokens(w->type, w->layout) || w->ne0 > (1 << 20) || w->ne1 > (1 << 24) || !lb_gemm_amx_usable(w->type, (int)w->ne0, w->layout))
         return false;
     if (lb_gemm_acts_bytes(n_tok, (int)w->ne0) > qbuf_bytes)
         return false;

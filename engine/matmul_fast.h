@@ -5,13 +5,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ggml_type.h"
 #include "model.h"
+#include "repack.h"
 #include "threadpool.h"
 
-/* Below this many tokens the vector paths are as fast (and the B tiles mostly padding). */
-#define LB_AMX_MIN_TOKENS 8
+/* Below this many tokens the x4 kernels (one pass over the weights per 4 tokens) beat AMX,
+ * whose fixed cost is unpacking every weight into tiles: measured end to end with `llmbox
+ * bench -p N` on the 1B models, 2 threads (bench/RESULTS.md), the crossover is 11-12 tokens
+ * for Q4_0 and 16-24 for Q4_K (its unpack also scales every sub-block). Other types have no
+ * x4 kernels: AMX from 8 tokens (the B tiles are mostly padding below). */
+static inline int lb_amx_min_tokens(uint32_t type, uint32_t layout)
+{
+    if (layout != LB_LAYOUT_X4)
+        return 8;
+    return type == LB_TYPE_Q4_K ? 20 : 12;
+}
 
-/* y = W x for n_tok >= LB_AMX_MIN_TOKENS tokens on AMX tiles when the CPU, the ISA level and W's type allow
+/* y = W x for n_tok >= lb_amx_min_tokens() tokens on AMX tiles when the CPU, the ISA level and W's type allow
  * it; returns false without touching out otherwise. qbuf: the matmul's activation buffer of
  * qbuf_bytes. Results equal the vec_dot path's up to float summation order. */
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
