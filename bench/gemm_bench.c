@@ -1,4 +1,4 @@
-/* Prompt-processing matmul microbenchmark, one thread: for weight types Q4_0/Q8_0/Q4_K and
+/* Prompt-processing matmul microbenchmark, one thread: for weight types Q4_0/Q8_0/Q4_K/Q6_K and
  * the 1B model's matmul shapes, times (a) the vec_dot path (activations quantized once, one
  * dot per row and token), (b) the AMX tile GEMM, (c) OpenBLAS cblas_sgemm on weights
  * dequantized per call (what a BLAS path costs: weights stay quantized in memory), (d) the
@@ -37,8 +37,8 @@ static uint32_t rnd(void)
     return (uint32_t)(rng >> 16);
 }
 
-/* Random blocks with small positive fp16 scales at the start of each block (Q4_0/Q8_0: d;
- * Q4_K: d, dmin). */
+/* Random blocks with small positive fp16 scales (Q4_0/Q8_0: d; Q4_K: d, dmin; Q6_K: d at the
+ * block's end). */
 static void fill(uint32_t type, uint8_t *w, size_t bytes)
 {
     for (size_t i = 0; i < bytes; i++)
@@ -46,7 +46,7 @@ static void fill(uint32_t type, uint8_t *w, size_t bytes)
     size_t bb = lb_type_block_bytes(type);
     for (size_t off = 0; off + bb <= bytes; off += bb) {
         uint16_t h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
-        memcpy(w + off, &h, 2);
+        memcpy(w + off + (type == LB_TYPE_Q6_K ? 208 : 0), &h, 2);
         if (type == LB_TYPE_Q4_K)
             memcpy(w + off + 2, &h, 2);
     }
@@ -88,9 +88,9 @@ int main(int argc, char **argv)
     if (n_tok < 1 || n_tok > 4096 || reps < 1)
         return 2;
     const char *isa = lb_kernels_init();
-    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K, LB_TYPE_Q6_K };
     const int shapes[][2] = { { 2048, 2048 }, { 8192, 2048 }, { 2048, 8192 } }; /* rows, k */
-    for (size_t ti = 0; ti < 3; ti++) {
+    for (size_t ti = 0; ti < 4; ti++) {
         uint32_t type = types[ti];
         const lb_type_traits *tr = lb_kernels(type), *at = lb_kernels(tr->vec_dot_type);
         for (size_t si = 0; si < 3; si++) {
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
             }
             report(type, rows, k, n_tok, "vec_dot_", isa, flop / best);
 
-            /* The engine repacks Q4_0/Q8_0/Q4_K at load (engine/repack.h): AMX and x4 read that layout. */
+            /* The engine repacks Q4_0/Q8_0/Q4_K/Q6_K at load (engine/repack.h): AMX and x4 read that layout. */
             uint32_t layout = lb_x4_fits(type, k, rows) ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN;
             uint8_t *wl = w;
             if (layout == LB_LAYOUT_X4) {
@@ -149,7 +149,8 @@ int main(int argc, char **argv)
             lb_simd_kernels_for(lb_cpu_isa(), &kern);
             lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
                                 : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
-                                                       : kern.gemm_x4_q4_K;
+                                : type == LB_TYPE_Q4_K ? kern.gemm_x4_q4_K
+                                                       : kern.gemm_x4_q6_K;
             if (layout == LB_LAYOUT_X4 && gx4) {
                 size_t per = lbs_x4_act_bytes(k);
                 int8_t *am = xalloc(per * n_tok);
@@ -162,6 +163,8 @@ int main(int argc, char **argv)
                     for (int t = 0; t < n_tok; t++) {
                         if (type == LB_TYPE_Q4_K)
                             kern.x4_act_q4_K(x + (size_t)t * k, k, &acts[t]);
+                        else if (type == LB_TYPE_Q6_K)
+                            kern.x4_act_q6_K(x + (size_t)t * k, k, &acts[t]);
                         else
                             kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &acts[t]);
                     }

@@ -33,7 +33,9 @@
         (t)->gemm_x4_q8_0 = lb_kern_##isa##_gemm_x4_q8_0;             \
         (t)->gemm_x4_q4_K = lb_kern_##isa##_gemm_x4_q4_K;             \
         (t)->x4_act = lb_kern_##isa##_x4_act;                         \
+        (t)->gemm_x4_q6_K = lb_kern_##isa##_gemm_x4_q6_K;             \
         (t)->x4_act_q4_K = lb_kern_##isa##_x4_act_q4_K;               \
+        (t)->x4_act_q6_K = lb_kern_##isa##_x4_act_q6_K;               \
         (t)->silu_mul = lb_kern_##isa##_silu_mul;                     \
     } while (0)
 

@@ -34,10 +34,11 @@ typedef struct lb_simd_kernels {
     lb_gemv_fn gemv_q4_0, gemv_q8_0;
     void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
     /* x4 layout (repack.h): rows of groups [g0, g1) times n_tok tokens; x4_act (Q4_0, Q8_0)
-     * and x4_act_q4_K prepare one token. */
-    lb_gemm_x4_fn gemm_x4_q4_0, gemm_x4_q8_0, gemm_x4_q4_K;
+     * x4_act_q4_K and x4_act_q6_K prepare one token. */
+    lb_gemm_x4_fn gemm_x4_q4_0, gemm_x4_q8_0, gemm_x4_q4_K, gemm_x4_q6_K;
     void (*x4_act)(const float *x, int k, int shift, lbs_x4_act *act);
     void (*x4_act_q4_K)(const float *x, int k, lbs_x4_act *act);
+    void (*x4_act_q6_K)(const float *x, int k, lbs_x4_act *act);
     void (*silu_mul)(int n, float *g, const float *u);
     void (*f16_acc_fma)(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
     void (*f16_scale)(int n, uint16_t *acc, float ms);
@@ -93,7 +94,10 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_gemm_x4_q4_K(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, \
                                       float *y, size_t ldy);                                 \
     void lb_kern_##isa##_x4_act(const float *x, int k, int shift, lbs_x4_act *act);                     \
+    void lb_kern_##isa##_gemm_x4_q6_K(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, \
+                                      float *y, size_t ldy);                                 \
     void lb_kern_##isa##_x4_act_q4_K(const float *x, int k, lbs_x4_act *act);                           \
+    void lb_kern_##isa##_x4_act_q6_K(const float *x, int k, lbs_x4_act *act);                           \
     void lb_kern_##isa##_silu_mul(int n, float *g, const float *u);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)

@@ -42,22 +42,31 @@ void KERN(x4_act)(const float *x, int k, int shift, lbs_x4_act *act)
     }
 }
 
-/* Quantizes one token to q8_K (as the vec_dot path does) for the Q4_K x4 kernel. */
-void KERN(x4_act_q4_K)(const float *x, int k, lbs_x4_act *act)
+/* Quantizes one token to q8_K (as the vec_dot path does) for the Q4_K or Q6_K x4 kernel:
+ * the values expanded, the group sums in the order the kernel's vpmaddwd pairs need. */
+static inline void x4_act_k(const float *x, int k, int six, lbs_x4_act *act)
 {
     for (int i = 0; i < k / LBS_QK_K; i++) {
         lbs_q8_K q;
         KERN(quantize_row_q8_K)(x + (size_t)i * LBS_QK_K, &q, LBS_QK_K);
         for (int b = 0; b < 8; b++)
             x4_expand(q.qs + 32 * b, act->qs + ((size_t)i * 8 + b) * 128);
-        for (int j = 0; j < 8; j++) {
-            int16_t sum = (int16_t)(q.bsums[2 * j] + q.bsums[2 * j + 1]);
-            for (int r = 0; r < 4; r++) /* the same sum for every row's min */
-                act->bs[(size_t)i * 32 + lbs_x4k_min_at(r, j)] = sum;
+        if (six) {
+            for (int e = 0; e < 64; e++)
+                act->bs[(size_t)i * 64 + e] = q.bsums[lbs_x6k_group_at(e)];
+        } else {
+            for (int j = 0; j < 8; j++) {
+                int16_t sum = (int16_t)(q.bsums[2 * j] + q.bsums[2 * j + 1]);
+                for (int r = 0; r < 4; r++) /* the same sum for every row's min */
+                    act->bs[(size_t)i * 32 + lbs_x4k_min_at(r, j)] = sum;
+            }
         }
         act->dx[i] = q.d;
     }
 }
+
+void KERN(x4_act_q4_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 0, act); }
+void KERN(x4_act_q6_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 1, act); }
 
 /* The 4 rows' scales of one block as [d0 d1 d2 d3 d0 d1 d2 d3]. */
 static inline __attribute__((always_inline)) __m256 x4_scales(const uint16_t *sc)
@@ -226,6 +235,84 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
         x4_store(acc[t], y + (size_t)t * ldy);
 }
 
+/* Q6_K: super-block b is [d x4][scales x4, 64 bytes][ql, 512 bytes][qh, 256 bytes]
+ * (simd_blocks.h). For each half n and vector v, ql chunks 2n and 2n + 1 with qh chunk n give
+ * the 6-bit values (0-63) of 32-blocks 4n .. 4n + 3 at the activation vector v; lanes r and
+ * r + 4 are in one group of 16, scale 8n + 2k + v / 2 for block 4n + k. Four products of
+ * 63 * 127 stay within int16, so one vpdpwssd applies each (signed) scale; the values' offset
+ * of 32 comes back as 32 * sum(scale * group sum) (vpmaddwd pairs, lbs_x6k_group_at). */
+static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const uint8_t *g, const lbs_x4_act *act,
+                                                                const int nt, float *y, size_t ldy)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), lo16 = _mm256_set1_epi32(0xffff);
+    const __m128i pairs = _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    __m256 acc[X4_TOKENS];
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < nsb; b++, g += LBS_X4_SB_Q6_K) {
+#pragma GCC unroll 14
+        for (int l = 0; l < (LBS_X4_SB_Q6_K + 63) / 64; l++)
+            _mm_prefetch((const char *)g + X4_PREFETCH + 64 * l, _MM_HINT_T0);
+        const uint8_t *scb = g + 8;
+        __m256i isum[X4_TOKENS];
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++)
+            isum[t] = _mm256_setzero_si256();
+        for (int n = 0; n < 2; n++) {
+#pragma GCC unroll 2
+            for (int vp = 0; vp < 2; vp++) {
+                __m256i sc[4]; /* scales of groups 8n + 2k + vp, one per 32-block 4n + k */
+#pragma GCC unroll 4
+                for (int k = 0; k < 4; k++) {
+                    int32_t w;
+                    memcpy(&w, scb + 4 * (8 * n + 2 * k + vp), 4);
+                    sc[k] = _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_set1_epi32(w)), lo16);
+                }
+#pragma GCC unroll 2
+                for (int v = 2 * vp; v < 2 * vp + 2; v++) {
+                    const uint8_t *ql = g + LBS_X4_QL_Q6_K + 256 * n + 32 * v, *qh = g + LBS_X4_QH_Q6_K + 128 * n + 32 * v;
+                    __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                    __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 128));
+                    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                    __m256i q[4];
+                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                    const int blk = b * 8 + 4 * n;
+#pragma GCC unroll 4
+                    for (int t = 0; t < nt; t++) {
+#pragma GCC unroll 4
+                        for (int k = 0; k < 4; k++)
+                            isum[t] = DPWSSD(isum[t], DPBUSD(_mm256_setzero_si256(), q[k], x4_e(&act[t], blk + k, v)),
+                                             sc[k]);
+                    }
+                }
+            }
+        }
+        __m256i s16[4];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+            s16[i] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(scb + 16 * i)), pairs));
+        __m256 dw = x4_scales((const uint16_t *)g);
+#pragma GCC unroll 4
+        for (int t = 0; t < nt; t++) {
+            const __m256i *bs = (const __m256i *)(act[t].bs + (size_t)b * 64);
+            __m256i off = _mm256_add_epi32(_mm256_madd_epi16(s16[0], _mm256_load_si256(bs)),
+                                           _mm256_madd_epi16(s16[1], _mm256_load_si256(bs + 1)));
+            off = _mm256_add_epi32(off, _mm256_add_epi32(_mm256_madd_epi16(s16[2], _mm256_load_si256(bs + 2)),
+                                                         _mm256_madd_epi16(s16[3], _mm256_load_si256(bs + 3))));
+            __m256i is = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(off, 5));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        x4_store(acc[t], y + (size_t)t * ldy);
+}
+
 /* y[t * ldy + r] = row r . token t for the rows of groups [g0, g1) and n_tok tokens. */
 #define X4_GEMM(type, blk, blk_bytes)                                                                            \
     void KERN(gemm_x4_##type)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y, \
@@ -248,5 +335,6 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
 X4_GEMM(q4_0, LBS_QK, 8 + LBS_X4_QBYTES_Q4_0)
 X4_GEMM(q8_0, LBS_QK, 8 + LBS_X4_QBYTES_Q8_0)
 X4_GEMM(q4_K, LBS_QK_K, LBS_X4_SB_Q4_K)
+X4_GEMM(q6_K, LBS_QK_K, LBS_X4_SB_Q6_K)
 #undef X4_GEMM
 #undef X4_E

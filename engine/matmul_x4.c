@@ -51,6 +51,8 @@ static void act_job(void *arg, int chunk, int n_chunks)
             lb_kernels_scalar(lb_kernels_scalar(j->type)->vec_dot_type)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
         else if (j->type == LB_TYPE_Q4_K)
             j->kern.x4_act_q4_K(xt, (int)j->k, &j->act[t]);
+        else if (j->type == LB_TYPE_Q6_K)
+            j->kern.x4_act_q6_K(xt, (int)j->k, &j->act[t]);
         else
             j->kern.x4_act(xt, (int)j->k, j->type == LB_TYPE_Q4_0 ? 3 : 7, &j->act[t]);
     }
@@ -61,7 +63,7 @@ static void scalar_groups(const struct x4_job *j, const lb_wt *w, float *out, in
     const lb_type_traits *tr = lb_kernels_scalar(w->type);
     const int be = lb_type_block_elems(w->type);
     const size_t gb = lb_x4_group_bytes(w->type, w->ne0), qb = lb_type_row_bytes(tr->vec_dot_type, be);
-    uint8_t blk[256]; /* one plain block: up to Q4_K's 144 bytes */
+    uint8_t blk[256]; /* one plain block: up to Q6_K's 210 bytes */
     for (int g = g0; g < g1; g++) {
         const uint8_t *grp = (const uint8_t *)w->data + (size_t)g * gb;
         for (int r = 0; r < 4; r++)
@@ -111,7 +113,10 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
         j.first[i + 1] = j.first[i] + (int)(ws[i]->ne1 / 4);
     }
     lb_simd_kernels_for(lb_cpu_isa(), &j.kern);
-    j.gemm = j.type == LB_TYPE_Q4_0 ? j.kern.gemm_x4_q4_0 : j.type == LB_TYPE_Q8_0 ? j.kern.gemm_x4_q8_0 : j.kern.gemm_x4_q4_K;
+    j.gemm = j.type == LB_TYPE_Q4_0   ? j.kern.gemm_x4_q4_0
+             : j.type == LB_TYPE_Q8_0 ? j.kern.gemm_x4_q8_0
+             : j.type == LB_TYPE_Q4_K ? j.kern.gemm_x4_q4_K
+                                      : j.kern.gemm_x4_q6_K;
     uint8_t *p = (uint8_t *)align64((uintptr_t)qbuf);
     j.act = (lbs_x4_act *)p;
     p += align64((size_t)n_tok * sizeof(lbs_x4_act));

@@ -16,16 +16,30 @@ static size_t quant_bytes(uint32_t type) { return type == LB_TYPE_Q4_0 ? 16 : 32
 
 bool lb_x4_fits(uint32_t type, int64_t ne0, int64_t ne1)
 {
-    int64_t blk = type == LB_TYPE_Q4_K ? LBS_QK_K : LBS_QK;
-    return (type == LB_TYPE_Q4_0 || type == LB_TYPE_Q8_0 || type == LB_TYPE_Q4_K) && ne0 > 0 && ne0 % blk == 0 &&
-           ne1 > 0 && ne1 % 4 == 0;
+    bool k_quant = type == LB_TYPE_Q4_K || type == LB_TYPE_Q6_K;
+    int64_t blk = k_quant ? LBS_QK_K : LBS_QK;
+    return (type == LB_TYPE_Q4_0 || type == LB_TYPE_Q8_0 || k_quant) && ne0 > 0 && ne0 % blk == 0 && ne1 > 0 &&
+           ne1 % 4 == 0;
 }
 
 size_t lb_x4_group_bytes(uint32_t type, int64_t ne0)
 {
-    if (type == LB_TYPE_Q4_K)
-        return (size_t)(ne0 / LBS_QK_K) * LBS_X4_SB_Q4_K;
+    if (type == LB_TYPE_Q4_K || type == LB_TYPE_Q6_K)
+        return (size_t)(ne0 / LBS_QK_K) * (type == LB_TYPE_Q4_K ? LBS_X4_SB_Q4_K : LBS_X4_SB_Q6_K);
     return (size_t)(ne0 / LBS_QK) * (8 + 4 * quant_bytes(type));
+}
+
+/* `n` bytes of one row, 4 at a time, into chunks of 4 rows (byte c*128 + j*16 + r*4 + i). */
+static void interleave(const uint8_t *row, int r, size_t n, uint8_t *dst)
+{
+    for (size_t j = 0; j < n / 4; j++)
+        memcpy(dst + (j / 8) * 128 + (j % 8) * 16 + (size_t)r * 4, row + 4 * j, 4);
+}
+
+static void deinterleave(const uint8_t *src, int r, size_t n, uint8_t *row)
+{
+    for (size_t j = 0; j < n / 4; j++)
+        memcpy(row + 4 * j, src + (j / 8) * 128 + (j % 8) * 16 + (size_t)r * 4, 4);
 }
 
 /* Q4_K super-block b of the 4 rows at `rows` (row stride rb) into its 576 x4 bytes. */
@@ -42,21 +56,47 @@ static void pack_q4_K(const uint8_t *rows, size_t rb, size_t b, uint8_t *dst)
             u[4 * j + r] = sc[j];
             u[32 + lbs_x4k_min_at(r, j)] = mn[j];
         }
-        for (int j = 0; j < 32; j++)
-            memcpy(dst + LBS_X4_HDR_Q4_K + (j / 8) * 128 + (j % 8) * 16 + r * 4, x->qs + 4 * j, 4);
+        interleave(x->qs, r, sizeof x->qs, dst + LBS_X4_HDR_Q4_K);
     }
     lbs_x4k_pack(u, dst + 16);
+}
+
+static void pack_q6_K(const uint8_t *rows, size_t rb, size_t b, uint8_t *dst)
+{
+    for (int r = 0; r < 4; r++) {
+        const lbs_q6_K *x = (const lbs_q6_K *)(rows + (size_t)r * rb) + b;
+        memcpy(dst + r * 2, &x->d, 2);
+        for (int g = 0; g < 16; g++)
+            dst[8 + 4 * g + r] = (uint8_t)x->scales[g];
+        interleave(x->ql, r, sizeof x->ql, dst + LBS_X4_QL_Q6_K);
+        interleave(x->qh, r, sizeof x->qh, dst + LBS_X4_QH_Q6_K);
+    }
+}
+
+static void get_q6_K(const uint8_t *sb, int r, lbs_q6_K *x)
+{
+    memcpy(&x->d, sb + r * 2, 2);
+    for (int g = 0; g < 16; g++)
+        x->scales[g] = (int8_t)sb[8 + 4 * g + r];
+    deinterleave(sb + LBS_X4_QL_Q6_K, r, sizeof x->ql, x->ql);
+    deinterleave(sb + LBS_X4_QH_Q6_K, r, sizeof x->qh, x->qh);
 }
 
 /* Plain blocks are [fp16 d][quants]: Q4_0 16 nibble bytes, Q8_0 32 int8. */
 void lb_x4_pack(uint32_t type, const void *src, void *dst, int64_t ne0, int64_t ne1)
 {
-    if (type == LB_TYPE_Q4_K) {
-        const size_t nb = (size_t)(ne0 / LBS_QK_K), rb = nb * sizeof(lbs_q4_K);
+    if (type == LB_TYPE_Q4_K || type == LB_TYPE_Q6_K) {
+        const bool q4 = type == LB_TYPE_Q4_K;
+        const size_t nb = (size_t)(ne0 / LBS_QK_K), sbb = q4 ? LBS_X4_SB_Q4_K : LBS_X4_SB_Q6_K, rb = nb * sbb / 4;
         for (int64_t g = 0; g < ne1 / 4; g++)
-            for (size_t b = 0; b < nb; b++)
-                pack_q4_K((const uint8_t *)src + (size_t)g * 4 * rb, rb, b,
-                          (uint8_t *)dst + (size_t)g * 4 * rb + b * LBS_X4_SB_Q4_K);
+            for (size_t b = 0; b < nb; b++) {
+                const uint8_t *rows = (const uint8_t *)src + (size_t)g * 4 * rb;
+                uint8_t *out = (uint8_t *)dst + (size_t)g * 4 * rb + b * sbb;
+                if (q4)
+                    pack_q4_K(rows, rb, b, out);
+                else
+                    pack_q6_K(rows, rb, b, out);
+            }
         return;
     }
     const size_t qb = quant_bytes(type), blk = 2 + qb, nb = (size_t)(ne0 / LBS_QK), rb = nb * blk;
@@ -66,8 +106,7 @@ void lb_x4_pack(uint32_t type, const void *src, void *dst, int64_t ne0, int64_t 
             const uint8_t *row = (const uint8_t *)src + ((size_t)g * 4 + (size_t)r) * rb;
             for (size_t b = 0; b < nb; b++) {
                 memcpy(sc + b * 8 + (size_t)r * 2, row + b * blk, 2);
-                for (size_t j = 0; j < qb / 4; j++)
-                    memcpy(qs + b * 4 * qb + j * 16 + (size_t)r * 4, row + b * blk + 2 + j * 4, 4);
+                interleave(row + b * blk + 2, r, qb, qs + b * 4 * qb);
             }
         }
     }
@@ -94,8 +133,7 @@ static void get_q4_K(const uint8_t *sb, int r, lbs_q4_K *x)
         mn[j] = u[32 + lbs_x4k_min_at(r, j)];
     }
     k4_scales_pack(sc, mn, x->scales);
-    for (int j = 0; j < 32; j++)
-        memcpy(x->qs + 4 * j, sb + LBS_X4_HDR_Q4_K + (j / 8) * 128 + (j % 8) * 16 + r * 4, 4);
+    deinterleave(sb + LBS_X4_HDR_Q4_K, r, sizeof x->qs, x->qs);
 }
 
 void lb_x4_get_block(uint32_t type, const void *group, int64_t ne0, int r, int64_t b, void *block)
@@ -104,10 +142,13 @@ void lb_x4_get_block(uint32_t type, const void *group, int64_t ne0, int r, int64
         get_q4_K((const uint8_t *)group + (size_t)b * LBS_X4_SB_Q4_K, r, block);
         return;
     }
+    if (type == LB_TYPE_Q6_K) {
+        get_q6_K((const uint8_t *)group + (size_t)b * LBS_X4_SB_Q6_K, r, block);
+        return;
+    }
     const size_t qb = quant_bytes(type), nb = (size_t)(ne0 / LBS_QK);
     const uint8_t *sc = group, *qs = sc + nb * 8 + (size_t)b * 4 * qb;
     uint8_t *out = block;
     memcpy(out, sc + (size_t)b * 8 + (size_t)r * 2, 2);
-    for (size_t j = 0; j < qb / 4; j++)
-        memcpy(out + 2 + j * 4, qs + j * 16 + (size_t)r * 4, 4);
+    deinterleave(qs, r, qb, out + 2);
 }

@@ -78,12 +78,25 @@ static inline void lbs_x4k_pack(const uint8_t u[64], uint8_t e[48])
  * vector j / 4 holds sub-blocks j and j ^ 1 as its two int16 halves (vpmaddwd pairs). */
 static inline int lbs_x4k_min_at(int r, int j) { return 16 * (j / 4) + 2 * (4 * (j % 4 / 2) + r) + j % 2; }
 
+/* Q6_K in the x4 layout: per super-block of a group, 840 bytes: the 4 rows' fp16 d (8 bytes),
+ * their int8 scales as [group of 16][row] (64 bytes), then ql (512 bytes) and qh (256 bytes)
+ * interleaved as Q4_0's quants: byte c*128 + j*16 + r*4 + i of each is row r's byte
+ * 32c + 4j + i. */
+#define LBS_X4_SB_Q6_K 840
+#define LBS_X4_QL_Q6_K 72
+#define LBS_X4_QH_Q6_K 584
+
+/* The 16-element group whose sum meets int16 element e (0-63) of the Q6_K kernel's 4
+ * vpmaddwd vectors: vector e / 16, int32 lane L = e % 16 / 2 (row L % 4), pair half e % 2. */
+static inline int lbs_x6k_group_at(int e) { return 4 * (e / 16) + 2 * (e % 16 / 2 / 4) + e % 2; }
+
 /* One token's activations for the x4 kernels: the q8 values of each 32-block expanded for
  * the interleaved rows (qs: [kb][4][32]: vector v repeats the block's 4-value groups 2v and
  * 2v + 1 for the 4 rows, lining up with weight bytes j*16 + r*4), and the block scale (dx).
  * Q4_0/Q8_0 (q8_0 blocks): ns [kb][8], the block sum times minus the weights' offset in
  * lanes 0-3. Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the
- * 8 sub-blocks as int16 in the order of lbs_x4k_min_at's pairs (twice 4 pairs of lanes). */
+ * 8 sub-blocks as int16 in the order of lbs_x4k_min_at's pairs (twice 4 pairs of lanes).
+ * Q6_K (q8_K): bs [kb / 8][64], the sums of the 16 groups of 16 in lbs_x6k_group_at's order. */
 typedef struct {
     int8_t *qs;
     int32_t *ns;

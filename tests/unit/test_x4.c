@@ -1,4 +1,4 @@
-/* The x4 weight layout (engine/repack.h; Q4_0, Q8_0, Q4_K): packing is lossless, every ISA level's x4 kernels
+/* The x4 weight layout (engine/repack.h; Q4_0, Q8_0, Q4_K, Q6_K): packing is lossless, every ISA level's x4 kernels
  * give the scalar vec_dot's results on the plain rows (up to float summation order, for 1-9
  * tokens and sub-ranges of groups, including the extreme quants that overflow int16 pairs
  * without VNNI), and lb_matmul on a repacked weight equals lb_matmul on the plain one at the
@@ -21,8 +21,8 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void) { return lb_test_rnd(&rng); }
 
 /* Random rows with sane fp16 scales (Q4_K: d and dmin); `extreme` puts quants at their
- * limits (Q8_0 -128/127, Q4_0 and Q4_K 0/15, Q4_K's 6-bit scales and mins 0/63) to catch
- * int16 overflow. */
+ * limits (Q8_0 -128/127, Q4_0 and Q4_K 0/15, Q6_K 0/63, Q4_K's 6-bit scales and mins 0/63)
+ * to catch int16 overflow. */
 static uint8_t *random_rows(uint32_t type, int rows, int k, int extreme)
 {
     size_t rb = lb_type_row_bytes(type, k), bb = lb_type_block_bytes(type);
@@ -30,9 +30,10 @@ static uint8_t *random_rows(uint32_t type, int rows, int k, int extreme)
     for (size_t i = 0; i < rb * rows; i++)
         w[i] = extreme ? ((rnd() & 1) ? (type == LB_TYPE_Q8_0 ? 0x80 : 0x00) : (type == LB_TYPE_Q8_0 ? 0x7f : 0xff))
                        : (uint8_t)rnd();
+    size_t d_at = type == LB_TYPE_Q6_K ? 208 : 0; /* Q6_K keeps d after its quants */
     for (size_t off = 0; off < rb * rows; off += bb) {
         uint16_t h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
-        memcpy(w + off, &h, 2);
+        memcpy(w + off + d_at, &h, 2);
         if (type == LB_TYPE_Q4_K) {
             h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
             memcpy(w + off + 2, &h, 2);
@@ -82,10 +83,10 @@ static int close_enough(const char *what, const float *got, const float *want, c
 
 TEST(x4_pack_is_lossless)
 {
-    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
-    for (int ti = 0; ti < 3; ti++) {
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K, LB_TYPE_Q6_K };
+    for (int ti = 0; ti < 4; ti++) {
         uint32_t type = types[ti];
-        int rows = 12, k = type == LB_TYPE_Q4_K ? 768 : 96, be = lb_type_block_elems(type);
+        int rows = 12, be = lb_type_block_elems(type), k = 3 * be;
         size_t rb = lb_type_row_bytes(type, k), bb = lb_type_block_bytes(type);
         uint8_t *w = random_rows(type, rows, k, 0), *p = malloc(rb * rows), blk[256];
         CHECK_EQ(lb_x4_group_bytes(type, k), 4 * rb);
@@ -106,7 +107,8 @@ TEST(x4_pack_is_lossless)
     CHECK(!lb_x4_fits(LB_TYPE_Q4_0, 64, 6)); /* whole groups of 4 rows only */
     CHECK(lb_x4_fits(LB_TYPE_Q4_K, 256, 8));
     CHECK(!lb_x4_fits(LB_TYPE_Q4_K, 128, 8)); /* whole super-blocks only */
-    CHECK(!lb_x4_fits(LB_TYPE_Q6_K, 256, 8));
+    CHECK(lb_x4_fits(LB_TYPE_Q6_K, 512, 4));
+    CHECK(!lb_x4_fits(LB_TYPE_Q5_K, 256, 8));
     CHECK(!lb_x4_fits(LB_TYPE_F16, 64, 8));
 }
 
@@ -115,18 +117,21 @@ TEST(x4_kernels_match_scalar_at_every_level)
     lb_isa best = lb_cpu_caps_get()->best;
     if (best < LB_ISA_AVX2)
         SKIP("no AVX2 on this CPU: only the scalar path exists");
-    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K };
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K, LB_TYPE_Q6_K };
     const int shapes[][3][2] = { { { 16, 32 }, { 36, 256 }, { 8, 896 } },
                                  { { 16, 32 }, { 36, 256 }, { 8, 896 } },
+                                 { { 16, 256 }, { 36, 512 }, { 8, 1792 } },
                                  { { 16, 256 }, { 36, 512 }, { 8, 1792 } } };
     const int toks[] = { 1, 2, 3, 4, 5, 9 };
     for (int l = LB_ISA_AVX2; l <= (int)best && l <= LB_ISA_AVX512; l++) {
         lb_simd_kernels kern;
         lb_simd_kernels_for((lb_isa)l, &kern);
-        CHECK(kern.gemm_x4_q4_0 && kern.gemm_x4_q8_0 && kern.gemm_x4_q4_K && kern.x4_act && kern.x4_act_q4_K);
-        if (!kern.gemm_x4_q4_0 || !kern.gemm_x4_q8_0 || !kern.gemm_x4_q4_K || !kern.x4_act || !kern.x4_act_q4_K)
+        bool all = kern.gemm_x4_q4_0 && kern.gemm_x4_q8_0 && kern.gemm_x4_q4_K && kern.gemm_x4_q6_K && kern.x4_act &&
+                   kern.x4_act_q4_K && kern.x4_act_q6_K;
+        CHECK(all);
+        if (!all)
             continue;
-        for (int ti = 0; ti < 3; ti++)
+        for (int ti = 0; ti < 4; ti++)
             for (int si = 0; si < 3; si++)
                 for (int extreme = 0; extreme < 2; extreme++) {
                     uint32_t type = types[ti];
@@ -143,12 +148,15 @@ TEST(x4_kernels_match_scalar_at_every_level)
                         act[t] = lbs_x4_act_at(mem + lbs_x4_act_bytes(k) * t, k);
                         if (type == LB_TYPE_Q4_K)
                             kern.x4_act_q4_K(x + (size_t)t * k, k, &act[t]);
+                        else if (type == LB_TYPE_Q6_K)
+                            kern.x4_act_q6_K(x + (size_t)t * k, k, &act[t]);
                         else
                             kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &act[t]);
                     }
                     lb_gemm_x4_fn f = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
                                       : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
-                                                             : kern.gemm_x4_q4_K;
+                                      : type == LB_TYPE_Q4_K ? kern.gemm_x4_q4_K
+                                                             : kern.gemm_x4_q6_K;
                     int groups = rows / 4, split = groups / 2;
                     f(k, 0, split, p, act, n_tok, got, rows); /* two calls: sub-ranges of groups */
                     f(k, split, groups, p, act, n_tok, got, rows);
@@ -216,10 +224,13 @@ TEST(matmul_on_x4_weights_matches_plain)
             matmul_case(pool, type, 4, 64, 1);
             matmul_case(pool, type, 132, 256, 1);
         }
-        matmul_case(pool, LB_TYPE_Q4_K, 40, 512, 21);
-        matmul_case(pool, LB_TYPE_Q4_K, 36, 768, 8);
-        matmul_case(pool, LB_TYPE_Q4_K, 20, 256, 3);
-        matmul_case(pool, LB_TYPE_Q4_K, 132, 256, 1);
+        for (int ti = 0; ti < 2; ti++) {
+            uint32_t type = ti ? LB_TYPE_Q6_K : LB_TYPE_Q4_K;
+            matmul_case(pool, type, 40, 512, 21); /* Q4_K: AMX where present; Q6_K: x4 */
+            matmul_case(pool, type, 36, 768, 8);
+            matmul_case(pool, type, 20, 256, 3);
+            matmul_case(pool, type, 132, 256, 1);
+        }
     }
     lb_cpu_isa_set(before);
     lb_pool_free(pool);
