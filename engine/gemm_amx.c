@@ -121,17 +121,16 @@ static void unpack_q4_0(const char *w, size_t rb, int n_rows, int r0, int kb_n, 
     }
 }
 
-/* Rows r, r+1, r+2, r+3 of 4 x4 chunks (chunk j holds 4 bytes of each row). */
+/* The 16 bytes of each of the 4 rows in 64 bytes of the x4 layout (two 32-byte vectors, each
+ * 8 bytes per row). */
 static inline void x4_transpose(const uint8_t *q, __m128i row[4])
 {
     __m128i c0 = _mm_loadu_si128((const __m128i *)q), c1 = _mm_loadu_si128((const __m128i *)(q + 16));
     __m128i c2 = _mm_loadu_si128((const __m128i *)(q + 32)), c3 = _mm_loadu_si128((const __m128i *)(q + 48));
-    __m128i t0 = _mm_unpacklo_epi32(c0, c1), t1 = _mm_unpacklo_epi32(c2, c3);
-    __m128i t2 = _mm_unpackhi_epi32(c0, c1), t3 = _mm_unpackhi_epi32(c2, c3);
-    row[0] = _mm_unpacklo_epi64(t0, t1);
-    row[1] = _mm_unpackhi_epi64(t0, t1);
-    row[2] = _mm_unpacklo_epi64(t2, t3);
-    row[3] = _mm_unpackhi_epi64(t2, t3);
+    row[0] = _mm_unpacklo_epi64(c0, c2);
+    row[1] = _mm_unpackhi_epi64(c0, c2);
+    row[2] = _mm_unpacklo_epi64(c1, c3);
+    row[3] = _mm_unpackhi_epi64(c1, c3);
 }
 
 /* Like unpack_q4_0/unpack_q8_0 for the x4 layout (simd_blocks.h): 4 groups of 4 rows. */

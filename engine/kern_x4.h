@@ -1,30 +1,14 @@
 /* Kernels for the x4 weight layout (simd_blocks.h; packed by engine/repack.c), compiled per
  * ISA through kern_x86.h. A group of 4 rows is one contiguous stream; each block's quants are
  * unpacked once and multiplied against up to X4_TOKENS tokens' activations, so a
- * small decode batch reads the weights once. The integer sums per row are exact (lanes r and
- * r + 4 of the accumulator hold row r); only the float summation order differs from the
+ * small decode batch reads the weights once. The integer sums per row are exact (lanes 2r and
+ * 2r + 1 of the accumulator hold row r); only the float summation order differs from the
  * scalar reference. Included at the end of kern_x86.h. */
 
 #define X4_TOKENS 4
 #ifndef X4_PREFETCH
 #define X4_PREFETCH 4096 /* bytes ahead: far enough to cover memory latency at full bandwidth (measured) */
 #endif
-
-/* Activation groups 2v and 2v+1 (4 values each) of a block, each repeated for the 4 rows:
- * the lanes line up with weight bytes j*16 + r*4 of the x4 layout. */
-#define X4_E(a, v) _mm256_permutevar8x32_epi32((a), _mm256_setr_epi32(2 * (v), 2 * (v), 2 * (v), 2 * (v), \
-                                                                   2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1, 2 * (v) + 1))
-
-/* One 32-block's q8 values into lbs_x4_act.qs's 4 expanded vectors: the kernels then load
- * them instead of permuting in their inner loop (loads use other ports). */
-static inline void x4_expand(const int8_t *q, int8_t *out)
-{
-    __m256i a = _mm256_loadu_si256((const __m256i *)q);
-    _mm256_storeu_si256((__m256i *)out, X4_E(a, 0));
-    _mm256_storeu_si256((__m256i *)(out + 32), X4_E(a, 1));
-    _mm256_storeu_si256((__m256i *)(out + 64), X4_E(a, 2));
-    _mm256_storeu_si256((__m256i *)(out + 96), X4_E(a, 3));
-}
 
 /* Quantizes one token to q8_0 (as the vec_dot path does) for the Q4_0/Q8_0 x4 kernels; the
  * block sums are stored times -(1 << shift), the weights' offset (3 for Q4_0, 7 for Q8_0). */
@@ -35,22 +19,21 @@ void KERN(x4_act)(const float *x, int k, int shift, lbs_x4_act *act)
         lbs_q8_0 q;
         KERN(quantize_row_q8_0)(x + (size_t)b * LBS_QK, &q, LBS_QK);
         __m256i a = _mm256_loadu_si256((const __m256i *)q.qs);
-        x4_expand(q.qs, act->qs + (size_t)b * 128);
-        int s = -k_hsum8i(DPBUSD(_mm256_setzero_si256(), ones, a)) * (1 << shift);
-        _mm256_storeu_si256((__m256i *)(act->ns + (size_t)b * 8), _mm256_setr_epi32(s, s, s, s, 0, 0, 0, 0));
+        _mm256_storeu_si256((__m256i *)(act->qs + (size_t)b * 32), a);
+        act->ns[2 * b] = -k_hsum8i(DPBUSD(_mm256_setzero_si256(), ones, a)) * (1 << shift);
+        act->ns[2 * b + 1] = 0;
         act->dx[b] = k_h2f(q.d);
     }
 }
 
-/* Quantizes one token to q8_K (as the vec_dot path does) for the Q4_K or Q6_K x4 kernel:
- * the values expanded, the group sums in the order the kernel's vpmaddwd pairs need. */
+/* Quantizes one token to q8_K (as the vec_dot path does) for the Q4_K or Q6_K x4 kernel,
+ * with the group sums in the order the kernel's vpmaddwd pairs need. */
 static inline void x4_act_k(const float *x, int k, int six, lbs_x4_act *act)
 {
     for (int i = 0; i < k / LBS_QK_K; i++) {
         lbs_q8_K q;
         KERN(quantize_row_q8_K)(x + (size_t)i * LBS_QK_K, &q, LBS_QK_K);
-        for (int b = 0; b < 8; b++)
-            x4_expand(q.qs + 32 * b, act->qs + ((size_t)i * 8 + b) * 128);
+        memcpy(act->qs + (size_t)i * LBS_QK_K, q.qs, LBS_QK_K);
         if (six) {
             for (int e = 0; e < 64; e++)
                 act->bs[(size_t)i * 64 + e] = q.bsums[lbs_x6k_group_at(e)];
@@ -68,28 +51,49 @@ static inline void x4_act_k(const float *x, int k, int six, lbs_x4_act *act)
 void KERN(x4_act_q4_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 0, act); }
 void KERN(x4_act_q6_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 1, act); }
 
-/* The 4 rows' scales of one block as [d0 d1 d2 d3 d0 d1 d2 d3]. */
+/* The 4 rows' fp16 scales of one block as [d0 d0 d1 d1 d2 d2 d3 d3] (row r's lanes). */
 static inline __attribute__((always_inline)) __m256 x4_scales(const uint16_t *sc)
 {
-    long long v;
-    memcpy(&v, sc, 8);
-    return _mm256_cvtph_ps(_mm_set1_epi64x(v));
+    __m128i v = _mm_loadl_epi64((const __m128i *)sc);
+    return _mm256_cvtph_ps(_mm_unpacklo_epi16(v, v));
 }
 
+/* Lanes 2r and 2r + 1 of 4 bytes [b0 b1 b2 b3] zero-extended: one byte per row. */
+static inline __attribute__((always_inline)) __m256i x4_row_bytes(const uint8_t *b)
+{
+    int32_t w;
+    memcpy(&w, b, 4);
+    __m128i v = _mm_cvtsi32_si128(w);
+    return _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(v, v));
+}
+
+/* y[r] = lanes 2r + 2r+1 of acc. */
 static inline __attribute__((always_inline)) void x4_store(__m256 acc, float *y)
 {
-    _mm_storeu_ps(y, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
+    __m256 s = _mm256_add_ps(acc, _mm256_permute_ps(acc, 0xb1));
+    _mm_storeu_ps(y, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
 }
 
-/* Vector v of block b's expanded activations (lbs_x4_act.qs). */
+/* Activation bytes 8v..8v+7 of block b, broadcast to the 4 rows (a load, no shuffle). */
 static inline __attribute__((always_inline)) __m256i x4_e(const lbs_x4_act *a, int b, int v)
 {
-    return _mm256_load_si256((const __m256i *)(a->qs + (size_t)b * 128 + v * 32));
+    long long q;
+    memcpy(&q, a->qs + (size_t)b * 32 + v * 8, 8);
+    return _mm256_set1_epi64x(q);
 }
 
-/* Q4_0: nibble byte j*16 + r*4 + i holds elements 4j+i (low) and 16+4j+i (high) of row r, so
- * vector 0 (j = 0, 1) pairs with activation groups 0-1 (low) and 4-5 (high), vector 1 with 2-3
- * and 6-7. The nibbles' offset of 8 comes back through the block sum (ns = -8 * sum). */
+/* The block's start value for the Q4_0/Q8_0 sums: minus the offset times the block sum in
+ * each row's first lane. */
+static inline __attribute__((always_inline)) __m256i x4_ns(const lbs_x4_act *a, int b)
+{
+    long long q;
+    memcpy(&q, a->ns + (size_t)b * 2, 8);
+    return _mm256_set1_epi64x(q);
+}
+
+/* Q4_0: nibble byte j*32 + r*8 + i holds elements 8j+i (low) and 16+8j+i (high) of row r, so
+ * vector 0 pairs with activation bytes 0-7 (low) and 16-23 (high), vector 1 with 8-15 and
+ * 24-31. The nibbles' offset of 8 comes back through the block sum (ns = -8 * sum). */
 static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const uint8_t *g, const lbs_x4_act *act,
                                                                 const int nt, float *y, size_t ldy)
 {
@@ -108,7 +112,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         __m256 dw = x4_scales(sc + 4 * b);
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
-            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            __m256i p = x4_ns(&act[t], b);
             p = DPBUSD(DPBUSD(p, l0, x4_e(&act[t], b, 0)), l1, x4_e(&act[t], b, 1));
             p = DPBUSD(DPBUSD(p, h0, x4_e(&act[t], b, 2)), h1, x4_e(&act[t], b, 3));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
@@ -120,7 +124,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
         x4_store(acc[t], y + (size_t)t * ldy);
 }
 
-/* Q8_0: vector v (bytes 32v..) holds groups 2v and 2v+1, the lanes of expanded vector v.
+/* Q8_0: vector v (bytes 32v..) holds bytes 8v..8v+7 of each row.
  * VNNI multiplies unsigned by signed: the weights are read as w + 128 and 128 * sum comes
  * back through the block sum (ns = -128 * sum). Without VNNI (maddubs pairs saturate at int16) the sign moves
  * to the activations instead: |w| * (a * sign(w)). */
@@ -149,7 +153,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
 #pragma GCC unroll 4
         for (int t = 0; t < nt; t++) {
 #ifdef KERN_VNNI
-            __m256i p = _mm256_loadu_si256((const __m256i *)(act[t].ns + (size_t)b * 8));
+            __m256i p = x4_ns(&act[t], b);
             p = DPBUSD(DPBUSD(p, w0, x4_e(&act[t], b, 0)), w1, x4_e(&act[t], b, 1));
             p = DPBUSD(DPBUSD(p, w2, x4_e(&act[t], b, 2)), w3, x4_e(&act[t], b, 3));
 #else
@@ -169,7 +173,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
 
 /* Q4_K: super-block b is [d x4][dmin x4][scales and mins, 48 bytes][quants, 512 bytes]
  * (simd_blocks.h). Chunk c of the quants (128 bytes) holds sub-blocks 2c (low nibbles) and
- * 2c + 1 (high), their 32 elements paired with the expanded activation vectors as in Q4_0.
+ * 2c + 1 (high), vector v of it with activation bytes 8v..8v+7 of those sub-blocks.
  * A sub-block's 4 dpbusd sums stay within int16 (16 products of 15 * 127 per lane), so one
  * vpdpwssd against the zero-extended scale multiplies and accumulates them; the mins meet the
  * activations' sub-block sums in int16 pairs (lbs_x4k_min_at's order). */
@@ -204,9 +208,8 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
             __m256i l1 = _mm256_and_si256(w1, m4), h1 = _mm256_and_si256(_mm256_srli_epi16(w1, 4), m4);
             __m256i l2 = _mm256_and_si256(w2, m4), h2 = _mm256_and_si256(_mm256_srli_epi16(w2, 4), m4);
             __m256i l3 = _mm256_and_si256(w3, m4), h3 = _mm256_and_si256(_mm256_srli_epi16(w3, 4), m4);
-            /* lanes r and r + 4: row r's scale of sub-block 2c (s0) and 2c + 1 (s1) */
-            __m256i s0 = _mm256_cvtepu8_epi32(_mm_set1_epi32((int)scw[2 * c]));
-            __m256i s1 = _mm256_cvtepu8_epi32(_mm_set1_epi32((int)scw[2 * c + 1]));
+            /* row r's lanes: its scale of sub-block 2c (s0) and 2c + 1 (s1) */
+            __m256i s0 = x4_row_bytes((const uint8_t *)&scw[2 * c]), s1 = x4_row_bytes((const uint8_t *)&scw[2 * c + 1]);
             const int sb = b * 8 + 2 * c;
 #pragma GCC unroll 4
             for (int t = 0; t < nt; t++) {
@@ -237,15 +240,15 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
 
 /* Q6_K: super-block b is [d x4][scales x4, 64 bytes][ql, 512 bytes][qh, 256 bytes]
  * (simd_blocks.h). For each half n and vector v, ql chunks 2n and 2n + 1 with qh chunk n give
- * the 6-bit values (0-63) of 32-blocks 4n .. 4n + 3 at the activation vector v; lanes r and
- * r + 4 are in one group of 16, scale 8n + 2k + v / 2 for block 4n + k. Four products of
+ * the 6-bit values (0-63) of 32-blocks 4n .. 4n + 3 at activation bytes 8v..8v+7; a row's two
+ * lanes are in one group of 16, scale 8n + 2k + v / 2 for block 4n + k. Four products of
  * 63 * 127 stay within int16, so one vpdpwssd applies each (signed) scale; the values' offset
  * of 32 comes back as 32 * sum(scale * group sum) (vpmaddwd pairs, lbs_x6k_group_at). */
 static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const uint8_t *g, const lbs_x4_act *act,
                                                                 const int nt, float *y, size_t ldy)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), lo16 = _mm256_set1_epi32(0xffff);
-    const __m128i pairs = _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    const __m128i pairs = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m256 acc[X4_TOKENS];
 #pragma GCC unroll 4
     for (int t = 0; t < nt; t++)
@@ -267,7 +270,8 @@ static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const u
                 for (int k = 0; k < 4; k++) {
                     int32_t w;
                     memcpy(&w, scb + 4 * (8 * n + 2 * k + vp), 4);
-                    sc[k] = _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_set1_epi32(w)), lo16);
+                    __m128i x = _mm_cvtsi32_si128(w);
+                    sc[k] = _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_unpacklo_epi8(x, x)), lo16);
                 }
 #pragma GCC unroll 2
                 for (int v = 2 * vp; v < 2 * vp + 2; v++) {

@@ -15,7 +15,7 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 size_t lb_matmul_x4_qbuf_bytes(int64_t k, int n_tok)
 {
-    /* The x4 activations (over 5 bytes per element) also hold the scalar path's q8 rows. */
+    /* The x4 activations (1.6 bytes per element) also hold the scalar path's q8 rows (1.14). */
     size_t per_tok = lbs_x4_act_bytes((int)k);
     return 64 + align64((size_t)n_tok * sizeof(lbs_x4_act)) + (size_t)n_tok * align64(per_tok);
 }

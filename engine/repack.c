@@ -29,17 +29,18 @@ size_t lb_x4_group_bytes(uint32_t type, int64_t ne0)
     return (size_t)(ne0 / LBS_QK) * (8 + 4 * quant_bytes(type));
 }
 
-/* `n` bytes of one row, 4 at a time, into chunks of 4 rows (byte c*128 + j*16 + r*4 + i). */
+/* `n` bytes of row r (0-3), 8 at a time, into chunks of 4 rows: row byte 32c + 8j + i goes to
+ * c*128 + j*32 + r*8 + i (simd_blocks.h). */
 static void interleave(const uint8_t *row, int r, size_t n, uint8_t *dst)
 {
-    for (size_t j = 0; j < n / 4; j++)
-        memcpy(dst + (j / 8) * 128 + (j % 8) * 16 + (size_t)r * 4, row + 4 * j, 4);
+    for (size_t j = 0; j < n / 8; j++)
+        memcpy(dst + j * 32 + (size_t)r * 8, row + 8 * j, 8);
 }
 
 static void deinterleave(const uint8_t *src, int r, size_t n, uint8_t *row)
 {
-    for (size_t j = 0; j < n / 4; j++)
-        memcpy(row + 4 * j, src + (j / 8) * 128 + (j % 8) * 16 + (size_t)r * 4, 4);
+    for (size_t j = 0; j < n / 8; j++)
+        memcpy(row + 8 * j, src + j * 32 + (size_t)r * 8, 8);
 }
 
 /* Q4_K super-block b of the 4 rows at `rows` (row stride rb) into its 576 x4 bytes. */

@@ -42,15 +42,17 @@ typedef struct {
 
 /* The x4 weight layout (engine/repack.h): rows in groups of 4; per group, the 4 rows' fp16
  * scales of every block first ([block][row]), then the quants of every block with the rows
- * interleaved 4 bytes at a time: byte j*16 + r*4 + i of a block is row r's quant byte 4j + i
- * (j < 4 for Q4_0's 16 nibble bytes, j < 8 for Q8_0's 32 bytes). Same size as the rows. */
+ * interleaved 8 bytes at a time: byte j*32 + r*8 + i of a block is row r's quant byte 8j + i
+ * (j < 2 for Q4_0's 16 nibble bytes, j < 4 for Q8_0's 32 bytes), so 32-byte vector j holds
+ * row r in int32 lanes 2r and 2r + 1 and meets activation bytes 8j..8j+7 broadcast to every
+ * row. Same size as the rows. */
 #define LBS_X4_QBYTES_Q4_0 64
 #define LBS_X4_QBYTES_Q8_0 128
 
 /* Q4_K in the x4 layout: per super-block (256 elements) of a group, 576 bytes: the 4 rows'
  * fp16 d then dmin (16 bytes), their 6-bit scales and mins re-encoded for vector unpacking
  * (48 bytes, lbs_x4k_unpack), then the quants interleaved as Q4_0's (512 bytes: byte
- * c*128 + j*16 + r*4 + i is row r's quant byte 32c + 4j + i). */
+ * c*128 + j*32 + r*8 + i is row r's quant byte 32c + 8j + i). */
 #define LBS_X4_SB_Q4_K 576
 #define LBS_X4_HDR_Q4_K 64
 
@@ -74,27 +76,26 @@ static inline void lbs_x4k_pack(const uint8_t u[64], uint8_t e[48])
     }
 }
 
-/* Index into u[32..] of row r's min of sub-block j: int32 lane L = 4 * (j % 4 / 2) + r of
- * vector j / 4 holds sub-blocks j and j ^ 1 as its two int16 halves (vpmaddwd pairs). */
-static inline int lbs_x4k_min_at(int r, int j) { return 16 * (j / 4) + 2 * (4 * (j % 4 / 2) + r) + j % 2; }
+/* Index into u[32..] of row r's min of sub-block j: int32 lane L = 2r + j % 4 / 2 (a lane of
+ * row r) of vector j / 4 holds sub-blocks j and j ^ 1 as its two int16 halves (vpmaddwd pairs). */
+static inline int lbs_x4k_min_at(int r, int j) { return 16 * (j / 4) + 4 * r + j % 4; }
 
 /* Q6_K in the x4 layout: per super-block of a group, 840 bytes: the 4 rows' fp16 d (8 bytes),
  * their int8 scales as [group of 16][row] (64 bytes), then ql (512 bytes) and qh (256 bytes)
- * interleaved as Q4_0's quants: byte c*128 + j*16 + r*4 + i of each is row r's byte
- * 32c + 4j + i. */
+ * interleaved as Q4_0's quants: byte c*128 + j*32 + r*8 + i of each is row r's byte
+ * 32c + 8j + i. */
 #define LBS_X4_SB_Q6_K 840
 #define LBS_X4_QL_Q6_K 72
 #define LBS_X4_QH_Q6_K 584
 
 /* The 16-element group whose sum meets int16 element e (0-63) of the Q6_K kernel's 4
- * vpmaddwd vectors: vector e / 16, int32 lane L = e % 16 / 2 (row L % 4), pair half e % 2. */
-static inline int lbs_x6k_group_at(int e) { return 4 * (e / 16) + 2 * (e % 16 / 2 / 4) + e % 2; }
+ * vpmaddwd vectors: vector e / 16, int32 lane L = e % 16 / 2 (row L / 2), pair half e % 2. */
+static inline int lbs_x6k_group_at(int e) { return 4 * (e / 16) + 2 * (e % 16 / 2 % 2) + e % 2; }
 
-/* One token's activations for the x4 kernels: the q8 values of each 32-block expanded for
- * the interleaved rows (qs: [kb][4][32]: vector v repeats the block's 4-value groups 2v and
- * 2v + 1 for the 4 rows, lining up with weight bytes j*16 + r*4), and the block scale (dx).
- * Q4_0/Q8_0 (q8_0 blocks): ns [kb][8], the block sum times minus the weights' offset in
- * lanes 0-3. Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the
+/* One token's activations for the x4 kernels: the q8 values (qs: [k]; the kernels broadcast
+ * each 8 bytes to the 4 interleaved rows) and the block scale (dx).
+ * Q4_0/Q8_0 (q8_0 blocks): ns [kb][2], the block sum times minus the weights' offset and 0
+ * (broadcast: the first lane of each row). Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the
  * 8 sub-blocks as int16 in the order of lbs_x4k_min_at's pairs (twice 4 pairs of lanes).
  * Q6_K (q8_K): bs [kb / 8][64], the sums of the 16 groups of 16 in lbs_x6k_group_at's order. */
 typedef struct {
@@ -109,14 +110,14 @@ typedef struct {
 static inline size_t lbs_x4_act_bytes(int k)
 {
     size_t kb = (size_t)k / LBS_QK;
-    return (kb * 164 + 63) & ~(size_t)63;
+    return (kb * 52 + 63) & ~(size_t)63;
 }
 
 static inline lbs_x4_act lbs_x4_act_at(void *mem, int k)
 {
     size_t kb = (size_t)k / LBS_QK;
     char *m = mem;
-    lbs_x4_act a = { (int8_t *)m, (int32_t *)(m + kb * 128), (int16_t *)(m + kb * 128), (float *)(m + kb * 160) };
+    lbs_x4_act a = { (int8_t *)m, (int32_t *)(m + kb * 32), (int16_t *)(m + kb * 32), (float *)(m + kb * 48) };
     return a;
 }
 
