@@ -259,7 +259,7 @@ static void fill_info(lb_model *m, const char *path)
 static int load_weights(lb_model *m, const char *path, const lb_load_opts *opts, lb_err *err)
 {
     uint64_t size = lb_gguf_data_size(m->g);
-    int rc = lb_weights_alloc_for(path, (size_t)size, m->repack ? LB_LAYOUT_X4 : LB_LAYOUT_PLAIN, opts, &m->mem, err);
+    int rc = lb_weights_alloc_for(path, (size_t)size, LB_WEIGHTS_VARIANT(m->repack), opts, &m->mem, err);
     if (rc)
         return rc;
     const uint8_t *src = (const uint8_t *)lb_gguf_base(m->g) + lb_gguf_data_offset(m->g);

@@ -11,6 +11,11 @@
 
 enum lb_layout { LB_LAYOUT_PLAIN = 0, LB_LAYOUT_X4 = 1 };
 
+/* Revision of the x4 bytes (2: 8-byte interleave, K-quants): part of the weights-cache key, so
+ * a hugetlbfs weights file written by a build with another layout is never mapped. */
+#define LB_X4_REVISION 2
+#define LB_WEIGHTS_VARIANT(repack) ((repack) ? (uint32_t)LB_LAYOUT_X4 | (LB_X4_REVISION << 8) : (uint32_t)LB_LAYOUT_PLAIN)
+
 /* Whether the engine repacks at all: yes unless LLMBOX_REPACK=0 (for A/B benchmarks). */
 bool lb_repack_enabled(void);
 
