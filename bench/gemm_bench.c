@@ -147,10 +147,7 @@ int main(int argc, char **argv)
             /* (d) x4 kernels (VNNI or AVX2), 4 tokens per pass over the weights: the path without AMX */
             lb_simd_kernels kern;
             lb_simd_kernels_for(lb_cpu_isa(), &kern);
-            lb_gemm_x4_fn gx4 = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
-                                : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
-                                : type == LB_TYPE_Q4_K ? kern.gemm_x4_q4_K
-                                                       : kern.gemm_x4_q6_K;
+            lb_gemm_x4_fn gx4 = lb_simd_gemm_x4(&kern, type);
             if (layout == LB_LAYOUT_X4 && gx4) {
                 size_t per = lbs_x4_act_bytes(k);
                 int8_t *am = xalloc(per * n_tok);
@@ -160,14 +157,8 @@ int main(int argc, char **argv)
                 best = 1e30;
                 for (int r = 0; r < reps; r++) {
                     double t0 = now();
-                    for (int t = 0; t < n_tok; t++) {
-                        if (type == LB_TYPE_Q4_K)
-                            kern.x4_act_q4_K(x + (size_t)t * k, k, &acts[t]);
-                        else if (type == LB_TYPE_Q6_K)
-                            kern.x4_act_q6_K(x + (size_t)t * k, k, &acts[t]);
-                        else
-                            kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &acts[t]);
-                    }
+                    for (int t = 0; t < n_tok; t++)
+                        lb_simd_x4_act(&kern, type, x + (size_t)t * k, k, &acts[t]);
                     gx4(k, 0, rows / 4, wl, acts, n_tok, y, rows);
                     double dt = now() - t0;
                     best = dt < best ? dt : best;

@@ -133,6 +133,18 @@ static inline void x4_transpose(const uint8_t *q, __m128i row[4])
     row[3] = _mm_unpackhi_epi64(c1, c3);
 }
 
+/* Zero rows 4gi..4gi+3 of the A tiles, their scales and (when mn) mins: a group past the
+ * weight's last row (whole groups only: ne1 % 4 == 0). */
+static void zero_group(int8_t *A, float *s, float *mn, int kb_n, int gi)
+{
+    for (int kb = 0; kb < kb_n; kb++) {
+        memset(A + (size_t)kb * 512 + gi * 128, 0, 128);
+        memset(s + kb * 16 + gi * 4, 0, 4 * sizeof(float));
+        if (mn)
+            memset(mn + kb * 16 + gi * 4, 0, 4 * sizeof(float));
+    }
+}
+
 /* Like unpack_q4_0/unpack_q8_0 for the x4 layout (simd_blocks.h): 4 groups of 4 rows. */
 static void unpack_x4(int type, const char *w, int n_rows, int r0, int kb_n, int8_t *A, float *s)
 {
@@ -142,10 +154,7 @@ static void unpack_x4(int type, const char *w, int n_rows, int r0, int kb_n, int
     for (int gi = 0; gi < 4; gi++) {
         int r = r0 + 4 * gi;
         if (r >= n_rows) { /* whole groups only: ne1 % 4 == 0 */
-            for (int kb = 0; kb < kb_n; kb++) {
-                memset(A + (size_t)kb * 512 + gi * 128, 0, 128);
-                memset(s + kb * 16 + gi * 4, 0, 4 * sizeof(float));
-            }
+            zero_group(A, s, NULL, kb_n, gi);
             continue;
         }
         const uint8_t *g = (const uint8_t *)w + (size_t)(r / 4) * gbytes;
@@ -181,12 +190,8 @@ static void unpack_x4_q4_K(const char *w, int n_rows, int r0, int kb_n, int8_t *
     const __m128i lo = _mm_set1_epi8(0x0f);
     for (int gi = 0; gi < 4; gi++) {
         int r = r0 + 4 * gi;
-        if (r >= n_rows) { /* whole groups only: ne1 % 4 == 0 */
-            for (int kb = 0; kb < kb_n; kb++) {
-                memset(A + (size_t)kb * 512 + gi * 128, 0, 128);
-                memset(s + kb * 16 + gi * 4, 0, 4 * sizeof(float));
-                memset(mn + kb * 16 + gi * 4, 0, 4 * sizeof(float));
-            }
+        if (r >= n_rows) {
+            zero_group(A, s, mn, kb_n, gi);
             continue;
         }
         const uint8_t *sb = (const uint8_t *)w + (size_t)(r / 4) * gbytes;

@@ -60,6 +60,27 @@ void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
     }
 }
 
+lb_gemm_x4_fn lb_simd_gemm_x4(const lb_simd_kernels *k, uint32_t type)
+{
+    switch (type) {
+    case LB_TYPE_Q4_0: return k->gemm_x4_q4_0;
+    case LB_TYPE_Q8_0: return k->gemm_x4_q8_0;
+    case LB_TYPE_Q4_K: return k->gemm_x4_q4_K;
+    case LB_TYPE_Q6_K: return k->gemm_x4_q6_K;
+    default: return NULL;
+    }
+}
+
+void lb_simd_x4_act(const lb_simd_kernels *k, uint32_t type, const float *x, int n, lbs_x4_act *act)
+{
+    if (type == LB_TYPE_Q4_K)
+        k->x4_act_q4_K(x, n, act);
+    else if (type == LB_TYPE_Q6_K)
+        k->x4_act_q6_K(x, n, act);
+    else
+        k->x4_act(x, n, type == LB_TYPE_Q4_0 ? 3 : 7, act); /* the weights' offset: 8 or 128 */
+}
+
 const char *lb_kernels_install_simd(struct lb_type_traits *t)
 {
     lb_isa isa = lb_cpu_isa();

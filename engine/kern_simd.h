@@ -44,6 +44,11 @@ typedef struct lb_simd_kernels {
     void (*f16_scale)(int n, uint16_t *acc, float ms);
 } lb_simd_kernels;
 
+/* The x4 kernel of a ggml type (Q4_0, Q8_0, Q4_K, Q6_K) in k, NULL for other types or at the
+ * scalar level; and the preparation of one token's activations for it. */
+lb_gemm_x4_fn lb_simd_gemm_x4(const lb_simd_kernels *k, uint32_t type);
+void lb_simd_x4_act(const lb_simd_kernels *k, uint32_t type, const float *x, int n, lbs_x4_act *act);
+
 /* Attention's F16 accumulator (forward.c), dispatched like lb_axpy_f16; bit-identical at
  * every level: acc[d] = f16(fma(v[d], vs, acc[d])) for d < n_fma, f16(acc[d] + v[d] * vs)
  * after; and acc[d] = f16(acc[d] * ms). */

@@ -51,6 +51,14 @@ static inline void x4_act_k(const float *x, int k, int six, lbs_x4_act *act)
 void KERN(x4_act_q4_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 0, act); }
 void KERN(x4_act_q6_K)(const float *x, int k, lbs_x4_act *act) { x4_act_k(x, k, 1, act); }
 
+/* Prefetches the `bytes` after p + X4_PREFETCH (one super-block of the K-quants). */
+static inline __attribute__((always_inline)) void x4_prefetch(const uint8_t *p, int bytes)
+{
+#pragma GCC unroll 14
+    for (int l = 0; l < bytes; l += 64)
+        _mm_prefetch((const char *)p + X4_PREFETCH + l, _MM_HINT_T0);
+}
+
 /* The 4 rows' fp16 scales of one block as [d0 d0 d1 d1 d2 d2 d3 d3] (row r's lanes). */
 static inline __attribute__((always_inline)) __m256 x4_scales(const uint16_t *sc)
 {
@@ -72,6 +80,22 @@ static inline __attribute__((always_inline)) void x4_store(__m256 acc, float *y)
 {
     __m256 s = _mm256_add_ps(acc, _mm256_permute_ps(acc, 0xb1));
     _mm_storeu_ps(y, _mm256_castps256_ps128(_mm256_permutevar8x32_ps(s, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
+}
+
+static inline __attribute__((always_inline)) void x4_zero(__m256 acc[X4_TOKENS], const int nt)
+{
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        acc[t] = _mm256_setzero_ps();
+}
+
+/* Token t's 4 results to y + t * ldy. */
+static inline __attribute__((always_inline)) void x4_store_all(const __m256 acc[X4_TOKENS], const int nt, float *y,
+                                                               size_t ldy)
+{
+#pragma GCC unroll 4
+    for (int t = 0; t < nt; t++)
+        x4_store(acc[t], y + (size_t)t * ldy);
 }
 
 /* Activation bytes 8v..8v+7 of block b, broadcast to the 4 rows (a load, no shuffle). */
@@ -101,9 +125,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
     const uint8_t *qs = g + (size_t)nb * 8;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m256 acc[X4_TOKENS];
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        acc[t] = _mm256_setzero_ps();
+    x4_zero(acc, nt);
     for (int b = 0; b < nb; b++, qs += LBS_X4_QBYTES_Q4_0) {
         _mm_prefetch((const char *)qs + X4_PREFETCH, _MM_HINT_T0);
         __m256i v0 = _mm256_loadu_si256((const __m256i *)qs), v1 = _mm256_loadu_si256((const __m256i *)(qs + 32));
@@ -119,9 +141,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
     }
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        x4_store(acc[t], y + (size_t)t * ldy);
+    x4_store_all(acc, nt, y, ldy);
 }
 
 /* Q8_0: vector v (bytes 32v..) holds bytes 8v..8v+7 of each row.
@@ -134,9 +154,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
     const uint16_t *sc = (const uint16_t *)g;
     const uint8_t *qs = g + (size_t)nb * 8;
     __m256 acc[X4_TOKENS];
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        acc[t] = _mm256_setzero_ps();
+    x4_zero(acc, nt);
     for (int b = 0; b < nb; b++, qs += LBS_X4_QBYTES_Q8_0) {
         _mm_prefetch((const char *)qs + X4_PREFETCH, _MM_HINT_T0);
         _mm_prefetch((const char *)qs + X4_PREFETCH + 64, _MM_HINT_T0);
@@ -166,9 +184,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
                                      _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
     }
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        x4_store(acc[t], y + (size_t)t * ldy);
+    x4_store_all(acc, nt, y, ldy);
 }
 
 /* Q4_K: super-block b is [d x4][dmin x4][scales and mins, 48 bytes][quants, 512 bytes]
@@ -183,13 +199,9 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     uint32_t scw[8] __attribute__((aligned(32)));
     __m256 acc[X4_TOKENS];
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        acc[t] = _mm256_setzero_ps();
+    x4_zero(acc, nt);
     for (int b = 0; b < nsb; b++, g += LBS_X4_SB_Q4_K) {
-#pragma GCC unroll 9
-        for (int l = 0; l < LBS_X4_SB_Q4_K / 64; l++)
-            _mm_prefetch((const char *)g + X4_PREFETCH + 64 * l, _MM_HINT_T0);
+        x4_prefetch(g, LBS_X4_SB_Q4_K);
         __m256i sc, mn;
         lbs_x4k_unpack_avx2(g + 16, &sc, &mn);
         _mm256_store_si256((__m256i *)scw, sc);
@@ -233,9 +245,7 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
             acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(dm, da), acc[t]);
         }
     }
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        x4_store(acc[t], y + (size_t)t * ldy);
+    x4_store_all(acc, nt, y, ldy);
 }
 
 /* Q6_K: super-block b is [d x4][scales x4, 64 bytes][ql, 512 bytes][qh, 256 bytes]
@@ -247,16 +257,12 @@ static inline __attribute__((always_inline)) void x4_q4_K_group(int nsb, const u
 static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const uint8_t *g, const lbs_x4_act *act,
                                                                 const int nt, float *y, size_t ldy)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), lo16 = _mm256_set1_epi32(0xffff);
+    const __m256i lo16 = _mm256_set1_epi32(0xffff);
     const __m128i pairs = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m256 acc[X4_TOKENS];
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        acc[t] = _mm256_setzero_ps();
+    x4_zero(acc, nt);
     for (int b = 0; b < nsb; b++, g += LBS_X4_SB_Q6_K) {
-#pragma GCC unroll 14
-        for (int l = 0; l < (LBS_X4_SB_Q6_K + 63) / 64; l++)
-            _mm_prefetch((const char *)g + X4_PREFETCH + 64 * l, _MM_HINT_T0);
+        x4_prefetch(g, LBS_X4_SB_Q6_K);
         const uint8_t *scb = g + 8;
         __m256i isum[X4_TOKENS];
 #pragma GCC unroll 4
@@ -275,16 +281,9 @@ static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const u
                 }
 #pragma GCC unroll 2
                 for (int v = 2 * vp; v < 2 * vp + 2; v++) {
-                    const uint8_t *ql = g + LBS_X4_QL_Q6_K + 256 * n + 32 * v, *qh = g + LBS_X4_QH_Q6_K + 128 * n + 32 * v;
-                    __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-                    __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 128));
-                    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                    const uint8_t *ql = g + LBS_X4_QL_Q6_K + 256 * n + 32 * v;
                     __m256i q[4];
-                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
-                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
-                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
-                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                    k_q6_values(ql, ql + 128, g + LBS_X4_QH_Q6_K + 128 * n + 32 * v, q);
                     const int blk = b * 8 + 4 * n;
 #pragma GCC unroll 4
                     for (int t = 0; t < nt; t++) {
@@ -312,9 +311,7 @@ static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const u
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), _mm256_mul_ps(dw, _mm256_set1_ps(act[t].dx[b])), acc[t]);
         }
     }
-#pragma GCC unroll 4
-    for (int t = 0; t < nt; t++)
-        x4_store(acc[t], y + (size_t)t * ldy);
+    x4_store_all(acc, nt, y, ldy);
 }
 
 /* y[t * ldy + r] = row r . token t for the rows of groups [g0, g1) and n_tok tokens. */

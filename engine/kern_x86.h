@@ -241,11 +241,24 @@ void KERN(vec_dot_q4_K_q8_K)(int n, float *s, const void *vx, const void *vy)
     *s = k_hsum8(acc) - k_hsum8(accm);
 }
 
+/* The 6-bit values (0-63) of Q6_K from 32 bytes of ql at l0 and at l1 and 32 of qh: low
+ * nibbles of l0/l1 with qh bits 0-1/2-3, high nibbles with bits 4-5/6-7. */
+static inline __attribute__((always_inline)) void k_q6_values(const uint8_t *l0p, const uint8_t *l1p,
+                                                              const uint8_t *qh, __m256i q[4])
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+    __m256i l0 = _mm256_loadu_si256((const __m256i *)l0p), l1 = _mm256_loadu_si256((const __m256i *)l1p);
+    __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+}
+
 void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
 {
     const lbs_q6_K *x = vx;
     const lbs_q8_K *y = vy;
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < n / LBS_QK_K; i++) {
         const float d = y[i].d * k_h2f(x[i].d);
@@ -258,15 +271,8 @@ void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
         const int8_t *a = y[i].qs, *sc = x[i].scales;
         for (int half = 0; half < 2; half++, ql += 64, qh += 32, a += 128, sc += 8) {
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
-            __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            __m256i h = _mm256_loadu_si256((const __m256i *)qh);
             __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m2));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m2));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m2));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m2));
+            k_q6_values(ql, ql + 32, qh, q);
             for (int k = 0; k < 4; k++) {
                 __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(a + 32 * k)));
                 /* elements 0..15 use scale 2k, 16..31 scale 2k+1 (int16 lanes 0-7 / 8-15) */

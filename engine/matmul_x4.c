@@ -47,14 +47,10 @@ static void act_job(void *arg, int chunk, int n_chunks)
     lb_split(j->n_tok, chunk, n_chunks, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         const float *xt = j->x + (size_t)t * (size_t)j->k;
-        if (!j->gemm)
-            lb_kernels_scalar(lb_kernels_scalar(j->type)->vec_dot_type)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
-        else if (j->type == LB_TYPE_Q4_K)
-            j->kern.x4_act_q4_K(xt, (int)j->k, &j->act[t]);
-        else if (j->type == LB_TYPE_Q6_K)
-            j->kern.x4_act_q6_K(xt, (int)j->k, &j->act[t]);
+        if (j->gemm)
+            lb_simd_x4_act(&j->kern, j->type, xt, (int)j->k, &j->act[t]);
         else
-            j->kern.x4_act(xt, (int)j->k, j->type == LB_TYPE_Q4_0 ? 3 : 7, &j->act[t]);
+            lb_kernels_scalar(lb_kernels_scalar(j->type)->vec_dot_type)->from_float(xt, j->q8 + (size_t)t * j->q8_row, j->k);
     }
 }
 
@@ -113,10 +109,7 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
         j.first[i + 1] = j.first[i] + (int)(ws[i]->ne1 / 4);
     }
     lb_simd_kernels_for(lb_cpu_isa(), &j.kern);
-    j.gemm = j.type == LB_TYPE_Q4_0   ? j.kern.gemm_x4_q4_0
-             : j.type == LB_TYPE_Q8_0 ? j.kern.gemm_x4_q8_0
-             : j.type == LB_TYPE_Q4_K ? j.kern.gemm_x4_q4_K
-                                      : j.kern.gemm_x4_q6_K;
+    j.gemm = lb_simd_gemm_x4(&j.kern, j.type);
     uint8_t *p = (uint8_t *)align64((uintptr_t)qbuf);
     j.act = (lbs_x4_act *)p;
     p += align64((size_t)n_tok * sizeof(lbs_x4_act));

@@ -146,17 +146,9 @@ TEST(x4_kernels_match_scalar_at_every_level)
                     int8_t *mem = aligned_alloc(64, lbs_x4_act_bytes(k) * n_tok);
                     for (int t = 0; t < n_tok; t++) {
                         act[t] = lbs_x4_act_at(mem + lbs_x4_act_bytes(k) * t, k);
-                        if (type == LB_TYPE_Q4_K)
-                            kern.x4_act_q4_K(x + (size_t)t * k, k, &act[t]);
-                        else if (type == LB_TYPE_Q6_K)
-                            kern.x4_act_q6_K(x + (size_t)t * k, k, &act[t]);
-                        else
-                            kern.x4_act(x + (size_t)t * k, k, type == LB_TYPE_Q4_0 ? 3 : 7, &act[t]);
+                        lb_simd_x4_act(&kern, type, x + (size_t)t * k, k, &act[t]);
                     }
-                    lb_gemm_x4_fn f = type == LB_TYPE_Q4_0   ? kern.gemm_x4_q4_0
-                                      : type == LB_TYPE_Q8_0 ? kern.gemm_x4_q8_0
-                                      : type == LB_TYPE_Q4_K ? kern.gemm_x4_q4_K
-                                                             : kern.gemm_x4_q6_K;
+                    lb_gemm_x4_fn f = lb_simd_gemm_x4(&kern, type);
                     int groups = rows / 4, split = groups / 2;
                     f(k, 0, split, p, act, n_tok, got, rows); /* two calls: sub-ranges of groups */
                     f(k, split, groups, p, act, n_tok, got, rows);
