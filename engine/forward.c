@@ -28,7 +28,6 @@ struct lb_ctx {
     void *qbuf;
     lb_f16 *q16, *acc16;        /* per thread: hd each */
     float *scores;              /* per thread: 2 * n_ctx */
-    lb_f16 *p16;                /* per thread: n_ctx */
     bool flash;                 /* flash-attention arithmetic (else plain) */
     /* outputs */
     float *logits;
@@ -102,7 +101,6 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     c->q16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
     c->acc16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
     c->scores = malloc(nt * 2 * (size_t)c->n_ctx * sizeof(float));
-    c->p16 = malloc(nt * (size_t)c->n_ctx * sizeof(lb_f16));
     c->flash = d.flash_attn > 0;
     c->logits_cap = c->n_seq;
     c->logits = malloc((size_t)c->logits_cap * (size_t)hp->n_vocab * sizeof(float));
@@ -110,7 +108,7 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     c->out_idx = malloc((size_t)c->out_idx_cap * sizeof(int));
     if (!c->k_cache || !c->v_cache || !c->kv_len || !c->next_pos || !c->x || !c->xb || !c->xb2 || !c->q ||
         !c->att || !c->k || !c->v || !c->hb || !c->hb2 || !c->rope_cs || !c->qbuf || !c->q16 ||
-        !c->acc16 || !c->scores || !c->p16 || !c->logits || !c->out_idx) {
+        !c->acc16 || !c->scores || !c->logits || !c->out_idx) {
         lb_ctx_free(c);
         return lb_err_set(err, LB_ENOMEM, "ctx: no memory for a %d-position, %d-sequence cache", d.n_ctx, d.n_seq);
     }
@@ -124,7 +122,7 @@ void lb_ctx_free(lb_ctx *c)
         return;
     lb_pool_free(c->pool);
     void *bufs[] = { c->k_cache, c->v_cache, c->kv_len, c->next_pos, c->x, c->xb, c->xb2, c->q, c->att, c->k,
-                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->scores, c->p16, c->logits, c->out_idx };
+                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->scores, c->logits, c->out_idx };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(c);
@@ -205,7 +203,7 @@ struct attn_job {
  *  plain (ggml mul_mat + soft_max): full softmax in f32, weights rounded to f16, f32 sums;
  *  flash (ggml flash_attn_ext): online softmax, V accumulated in an f16 vector rounded after
  *  every step (fused multiply-add on the part ggml's 64-wide SIMD loop covers). */
-static void attn_plain(lb_ctx *c, const float *scores_in, float *scores, lb_f16 *p16, int p,
+static void attn_plain(lb_ctx *c, const float *scores_in, float *scores, int p,
                        const lb_f16 *vc, float *out)
 {
     int hd = c->hd;
@@ -218,12 +216,11 @@ static void attn_plain(lb_ctx *c, const float *scores_in, float *scores, lb_f16 
         sum += scores[t];
     }
     const float inv = (float)(1.0 / sum);
-    for (int t = 0; t <= p; t++)
-        p16[t] = lb_f32_to_f16(scores[t] * inv);
+    for (int t = 0; t <= p; t++) /* probabilities rounded to F16, as ggml's V product sees them */
+        scores[t] = lb_f16_to_f32(lb_f32_to_f16(scores[t] * inv));
     for (int d = 0; d < hd; d++)
         out[d] = 0;
-    for (int t = 0; t <= p; t++)
-        lb_axpy_f16(hd, lb_f16_to_f32(p16[t]), vc + (size_t)t * c->KV, out);
+    lb_axpy_f16_rows(hd, p + 1, scores, vc, c->KV, out);
 }
 
 static void attn_flash(lb_ctx *c, const float *scores, lb_f16 *acc, int p, const lb_f16 *vc, float *out)
@@ -259,9 +256,7 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
     lb_f16 *q16 = c->q16 + (size_t)tid * hd;
     lb_f16 *acc = c->acc16 + (size_t)tid * hd;
     float *raw = c->scores + (size_t)tid * 2 * c->n_ctx, *tmp = raw + c->n_ctx;
-    lb_f16 *p16 = c->p16 + (size_t)tid * c->n_ctx;
     const float scale = 1.0f / sqrtf((float)hd);
-    lb_vec_dot_fn dot16 = lb_kernels(LB_TYPE_F16)->vec_dot;
     lb_from_float_fn to16 = lb_kernels(LB_TYPE_F16)->from_float;
     int w0, w1;
     lb_split(j->n * hp->n_head, chunk, n_chunks, &w0, &w1);
@@ -271,16 +266,14 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
         to16(c->q + (size_t)i * c->Q + (size_t)h * hd, q16, hd);
         const lb_f16 *kc = c->k_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         const lb_f16 *vc = c->v_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
-        for (int t = 0; t <= p; t++) {
-            float d;
-            dot16(hd, &d, kc + (size_t)t * c->KV, q16);
-            raw[t] = d * scale;
-        }
+        lb_dot_f16_rows(hd, p + 1, kc, c->KV, q16, raw);
+        for (int t = 0; t <= p; t++)
+            raw[t] *= scale;
         float *out = c->att + (size_t)i * c->Q + (size_t)h * hd;
         if (c->flash)
             attn_flash(c, raw, acc, p, vc, out);
         else
-            attn_plain(c, raw, tmp, p16, p, vc, out);
+            attn_plain(c, raw, tmp, p, vc, out);
     }
 }
 

@@ -2,6 +2,7 @@
 #include "kern_simd.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ggml_type.h"
@@ -25,6 +26,8 @@
         (t)->quantize_row_f16 = lb_kern_##isa##_quantize_row_f16;     \
         (t)->dequantize_row_f16 = lb_kern_##isa##_dequantize_row_f16; \
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
+        (t)->dot_f16_rows = lb_kern_##isa##_dot_f16_rows;             \
+        (t)->axpy_f16_rows = lb_kern_##isa##_axpy_f16_rows;           \
         (t)->gemv_q4_0 = lb_kern_##isa##_gemv_q4_0;                   \
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
         (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
@@ -112,18 +115,51 @@ static void axpy_f16_scalar(int n, float a, const void *vx, float *y)
         y[i] += a * lb_f16_to_f32(x[i]);
 }
 
-static lb_axpy_fn g_axpy;
+static void dot_f16_rows_scalar(int n, int rows, const void *x, size_t stride, const void *y, float *s)
+{
+    for (int t = 0; t < rows; t++)
+        lb_vec_dot_f16(n, &s[t], (const lb_f16 *)x + (size_t)t * stride, y);
+}
+
+static void axpy_f16_rows_scalar(int n, int rows, const float *a, const void *x, size_t stride, float *y)
+{
+    for (int t = 0; t < rows; t++)
+        axpy_f16_scalar(n, a[t], (const lb_f16 *)x + (size_t)t * stride, y);
+}
+
+/* The F16 attention kernels of the current level, chosen once (like the dispatch table). */
+static struct {
+    lb_axpy_fn axpy;
+    void (*dot_rows)(int, int, const void *, size_t, const void *, float *);
+    void (*axpy_rows)(int, int, const float *, const void *, size_t, float *);
+} g_f16;
+static pthread_once_t g_f16_once = PTHREAD_ONCE_INIT;
+
+static void f16_select(void)
+{
+    lb_simd_kernels k;
+    lb_simd_kernels_for(lb_cpu_isa(), &k);
+    g_f16.axpy = k.axpy_f16 ? k.axpy_f16 : axpy_f16_scalar;
+    g_f16.dot_rows = k.dot_f16_rows ? k.dot_f16_rows : dot_f16_rows_scalar;
+    g_f16.axpy_rows = k.axpy_f16_rows ? k.axpy_f16_rows : axpy_f16_rows_scalar;
+}
 
 void lb_axpy_f16(int n, float a, const void *x, float *y)
 {
-    lb_axpy_fn f = __atomic_load_n(&g_axpy, __ATOMIC_ACQUIRE);
-    if (!f) {
-        lb_simd_kernels k;
-        lb_simd_kernels_for(lb_cpu_isa(), &k);
-        f = k.axpy_f16 ? k.axpy_f16 : axpy_f16_scalar;
-        __atomic_store_n(&g_axpy, f, __ATOMIC_RELEASE);
-    }
-    f(n, a, x, y);
+    pthread_once(&g_f16_once, f16_select);
+    g_f16.axpy(n, a, x, y);
+}
+
+void lb_dot_f16_rows(int n, int rows, const void *x, size_t stride, const void *y, float *s)
+{
+    pthread_once(&g_f16_once, f16_select);
+    g_f16.dot_rows(n, rows, x, stride, y, s);
+}
+
+void lb_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t stride, float *y)
+{
+    pthread_once(&g_f16_once, f16_select);
+    g_f16.axpy_rows(n, rows, a, x, stride, y);
 }
 
 static void silu_mul_scalar(int n, float *g, const float *u)

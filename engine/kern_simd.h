@@ -30,6 +30,9 @@ typedef struct lb_simd_kernels {
     lb_quantize_row_fn quantize_row_f16;
     lb_dequantize_row_fn dequantize_row_f16;
     lb_axpy_fn axpy_f16;
+    /* attention over a run of K/V rows: per-row dots and axpys, results as the per-row calls */
+    void (*dot_f16_rows)(int n, int rows, const void *x, size_t stride, const void *y, float *s);
+    void (*axpy_f16_rows)(int n, int rows, const float *a, const void *x, size_t stride, float *y);
     /* GEMV for one token over rows [r0, r1); gemv_q8_0 is NULL without VNNI. */
     lb_gemv_fn gemv_q4_0, gemv_q8_0;
     void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
@@ -62,6 +65,12 @@ void lb_silu_mul(int n, float *g, const float *u);
  * value accumulation. Selected once, like the dispatch table. */
 void lb_axpy_f16(int n, float a, const void *x, float *y);
 
+/* s[t] = row t of x . y, and y += sum over t of a[t] * row t of x (F16 rows `stride`
+ * elements apart, t < rows): attention's scores and values in one call per query, with the
+ * results of the per-row F16 dot (lb_kernels) and lb_axpy_f16 at the current level. */
+void lb_dot_f16_rows(int n, int rows, const void *x, size_t stride, const void *y, float *s);
+void lb_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t stride, float *y);
+
 /* Kernels for exactly `isa` (AVX2, AVXVNNI, AVX512; AMX uses the AVX512 vector kernels) —
  * for tests comparing each level against scalar. Entries are NULL for SCALAR. The caller must
  * not call them unless the CPU supports isa (lb_cpu_caps_get()->best >= isa). */
@@ -88,6 +97,8 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_quantize_row_f16(const float *x, void *y, int64_t n);              \
     void lb_kern_##isa##_dequantize_row_f16(const void *x, float *y, int64_t n);            \
     void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);                 \
+    void lb_kern_##isa##_dot_f16_rows(int n, int rows, const void *x, size_t stride, const void *y, float *s); \
+    void lb_kern_##isa##_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t stride, float *y); \
     void lb_kern_##isa##_gemv_q4_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y); \
     void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);      \
     void lb_kern_##isa##_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs); \

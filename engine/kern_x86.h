@@ -288,9 +288,8 @@ void KERN(vec_dot_q6_K_q8_K)(int n, float *s, const void *vx, const void *vy)
 
 /* ---- F16 rows (attention K/V cache, F16 weights) ---- */
 
-void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy)
+static inline __attribute__((always_inline)) float k_dot_f16(int n, const uint16_t *x, const uint16_t *y)
 {
-    const uint16_t *x = vx, *y = vy;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -305,7 +304,18 @@ void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy)
     float sum = k_hsum8(_mm256_add_ps(acc0, acc1));
     for (; i < n; i++)
         sum += k_h2f(x[i]) * k_h2f(y[i]);
-    *s = sum;
+    return sum;
+}
+
+void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy) { *s = k_dot_f16(n, vx, vy); }
+
+/* s[t] = row t of x (rows `stride` elements apart) . y for t < rows, each exactly as
+ * vec_dot_f16: attention scores of one query in one call. */
+void KERN(dot_f16_rows)(int n, int rows, const void *vx, size_t stride, const void *vy, float *s)
+{
+    const uint16_t *x = vx;
+    for (int t = 0; t < rows; t++)
+        s[t] = k_dot_f16(n, x + (size_t)t * stride, vy);
 }
 
 /* Round to nearest even, as the scalar conversion (NaN payloads aside). */
@@ -340,6 +350,33 @@ void KERN(axpy_f16)(int n, float a, const void *vx, float *y)
                                                 _mm256_loadu_ps(y + i)));
     for (; i < n; i++)
         y[i] += a * k_h2f(x[i]);
+}
+
+/* axpy_f16 with a[t] and row t of x (rows `stride` elements apart) for t < rows, in that
+ * order: the same operations per element, with 32 elements of y kept in registers. */
+void KERN(axpy_f16_rows)(int n, int rows, const float *a, const void *vx, size_t stride, float *y)
+{
+    const uint16_t *x = vx;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 y0 = _mm256_loadu_ps(y + i), y1 = _mm256_loadu_ps(y + i + 8);
+        __m256 y2 = _mm256_loadu_ps(y + i + 16), y3 = _mm256_loadu_ps(y + i + 24);
+        for (int t = 0; t < rows; t++) {
+            const uint16_t *r = x + (size_t)t * stride + i;
+            __m256 va = _mm256_set1_ps(a[t]);
+            y0 = _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)r)), y0);
+            y1 = _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8))), y1);
+            y2 = _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 16))), y2);
+            y3 = _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 24))), y3);
+        }
+        _mm256_storeu_ps(y + i, y0);
+        _mm256_storeu_ps(y + i + 8, y1);
+        _mm256_storeu_ps(y + i + 16, y2);
+        _mm256_storeu_ps(y + i + 24, y3);
+    }
+    if (i < n)
+        for (int t = 0; t < rows; t++)
+            KERN(axpy_f16)(n - i, a[t], x + (size_t)t * stride + i, y + i);
 }
 
 /* ---- GEMV for one token (generation): 4 weight rows share each activation block ----

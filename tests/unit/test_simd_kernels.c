@@ -357,6 +357,56 @@ TEST(simd_f16_rows)
         CHECK_NEAR(got[i], ref[i], 1e-6 * (fabs(ref[i]) + 1.0));
 }
 
+/* Attention's row kernels give exactly the per-row calls' results (scores: vec_dot_f16 per
+ * row; values: axpy_f16 row after row), at every level and through the dispatched entry
+ * points, for head sizes with and without tails and K/V rows spaced apart. */
+TEST(simd_f16_attention_rows_equal_per_row_calls)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { STRIDE = 200, ROWS = 9 };
+    static uint16_t kv[ROWS * STRIDE], q[STRIDE];
+    for (int i = 0; i < ROWS * STRIDE; i++)
+        kv[i] = f2h(frnd());
+    for (int i = 0; i < STRIDE; i++)
+        q[i] = f2h(frnd());
+    float a[ROWS];
+    for (int t = 0; t < ROWS; t++)
+        a[t] = h2f(f2h(fabsf(frnd())));
+    const int ns[] = { 64, 128, 72, 37 };
+    for (int l = 0; l <= nl; l++) { /* nl: the dispatched entry points */
+        lb_simd_kernels k;
+        if (l < nl)
+            lb_simd_kernels_for(lv[l], &k);
+        for (int ni = 0; ni < 4; ni++)
+            for (int rows = 1; rows <= ROWS; rows += 4) {
+                int n = ns[ni];
+                float s_ref[ROWS], s_got[ROWS], y_ref[STRIDE], y_got[STRIDE];
+                for (int d = 0; d < n; d++)
+                    y_ref[d] = y_got[d] = frnd();
+                for (int t = 0; t < rows; t++) {
+                    if (l < nl) {
+                        k.vec_dot_f16(n, &s_ref[t], kv + t * STRIDE, q);
+                        k.axpy_f16(n, a[t], kv + t * STRIDE, y_ref);
+                    } else {
+                        lb_kernels(LB_TYPE_F16)->vec_dot(n, &s_ref[t], kv + t * STRIDE, q);
+                        lb_axpy_f16(n, a[t], kv + t * STRIDE, y_ref);
+                    }
+                }
+                if (l < nl) {
+                    k.dot_f16_rows(n, rows, kv, STRIDE, q, s_got);
+                    k.axpy_f16_rows(n, rows, a, kv, STRIDE, y_got);
+                } else {
+                    lb_dot_f16_rows(n, rows, kv, STRIDE, q, s_got);
+                    lb_axpy_f16_rows(n, rows, a, kv, STRIDE, y_got);
+                }
+                const char *lvl = l < nl ? lb_isa_name(lv[l]) : "dispatched";
+                CHECK_MSG(memcmp(s_ref, s_got, sizeof(float) * rows) == 0, "%s dot rows n=%d rows=%d", lvl, n, rows);
+                CHECK_MSG(memcmp(y_ref, y_got, sizeof(float) * n) == 0, "%s axpy rows n=%d rows=%d", lvl, n, rows);
+            }
+    }
+}
+
 TEST(simd_q4_0_zmm_variant)
 {
     if (lb_cpu_caps_get()->best < LB_ISA_AVX512)
