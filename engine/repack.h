@@ -1,4 +1,4 @@
-/* The x4 weight layout (described in simd_blocks.h): Q4_0, Q8_0 and Q4_K matmul weights are
+/* The x4 weight layout (described in simd_blocks.h): Q4_0, Q8_0, Q4_K and Q6_K matmul weights are
  * repacked at load so that generation streams one contiguous run per 4 rows and a decode
  * batch of up to 4 tokens shares each weight read. Same size as the plain rows, so a tensor
  * is repacked into its own place in the weights memory. */
@@ -28,7 +28,7 @@ size_t lb_x4_group_bytes(uint32_t type, int64_t ne0);
 /* Writes ne1 plain rows from src as x4 groups into dst (no overlap). */
 void lb_x4_pack(uint32_t type, const void *src, void *dst, int64_t ne0, int64_t ne1);
 
-/* Block `b` (of 32 elements; Q4_K: of 256) of row `r` (0-3) of the group at `group`, as a
+/* Block `b` (of 32 elements; Q4_K/Q6_K: of 256) of row `r` (0-3) of the group at `group`, as a
  * plain ggml block. */
 void lb_x4_get_block(uint32_t type, const void *group, int64_t ne0, int r, int64_t b, void *block);
 

@@ -95,8 +95,9 @@ static inline int lbs_x6k_group_at(int e) { return 4 * (e / 16) + 2 * (e % 16 / 
 /* One token's activations for the x4 kernels: the q8 values (qs: [k]; the kernels broadcast
  * each 8 bytes to the 4 interleaved rows) and the block scale (dx).
  * Q4_0/Q8_0 (q8_0 blocks): ns [kb][2], the block sum times minus the weights' offset and 0
- * (broadcast: the first lane of each row). Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the
- * 8 sub-blocks as int16 in the order of lbs_x4k_min_at's pairs (twice 4 pairs of lanes).
+ * (broadcast: the first lane of each row).
+ * Q4_K (q8_K super-blocks, dx per 256): bs [kb / 8][32], the sums of the 8 sub-blocks as
+ * int16 in the order of lbs_x4k_min_at's pairs.
  * Q6_K (q8_K): bs [kb / 8][64], the sums of the 16 groups of 16 in lbs_x6k_group_at's order. */
 typedef struct {
     int8_t *qs;
