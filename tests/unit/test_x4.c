@@ -208,21 +208,14 @@ TEST(matmul_on_x4_weights_matches_plain)
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1)
             lb_cpu_isa_set(LB_ISA_SCALAR); /* no x4 kernels: the scalar fallback */
-        for (int ti = 0; ti < 2; ti++) {
-            uint32_t type = ti ? LB_TYPE_Q8_0 : LB_TYPE_Q4_0;
-            matmul_case(pool, type, 40, 512, 21); /* AMX where present (x4 tiles unpacked) */
-            matmul_case(pool, type, 36, 96, 8);
-            matmul_case(pool, type, 20, 256, 3);
-            matmul_case(pool, type, 4, 64, 1);
-            matmul_case(pool, type, 132, 256, 1);
-        }
-        for (int ti = 0; ti < 2; ti++) {
-            uint32_t type = ti ? LB_TYPE_Q6_K : LB_TYPE_Q4_K;
-            matmul_case(pool, type, 40, 512, 21); /* Q4_K: AMX where present; Q6_K: x4 */
-            matmul_case(pool, type, 36, 768, 8);
-            matmul_case(pool, type, 20, 256, 3);
-            matmul_case(pool, type, 132, 256, 1);
-        }
+        /* rows, k, tokens; 21 tokens take AMX where present (x4 tiles unpacked; not Q6_K) */
+        static const int cases[][3] = { { 40, 512, 21 }, { 36, 768, 8 }, { 20, 256, 3 }, { 132, 256, 1 },
+                                        { 36, 96, 8 },   { 4, 64, 1 } };
+        const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K, LB_TYPE_Q6_K };
+        for (int ti = 0; ti < 4; ti++)
+            for (int ci = 0; ci < 6; ci++)
+                if (cases[ci][1] % lb_type_block_elems(types[ti]) == 0) /* 96 and 64: 32-blocks only */
+                    matmul_case(pool, types[ti], cases[ci][0], cases[ci][1], cases[ci][2]);
     }
     lb_cpu_isa_set(before);
     lb_pool_free(pool);
