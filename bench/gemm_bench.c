@@ -3,7 +3,9 @@
  * dot per row and token), (b) the AMX tile GEMM, (c) OpenBLAS cblas_sgemm on weights
  * dequantized per call (what a BLAS path costs: weights stay quantized in memory), (d) the
  * x4-layout kernels (4 tokens per weight pass; the path of CPUs without AMX).
- *   gemm_bench [-n TOKENS] [-r REPS] [-c]  -> one JSON line per (type, shape, method), GFLOP/s */
+ *   gemm_bench [-n TOKENS] [-r REPS] [-c] [-s 1b|qwen2] [-y TYPE]
+ *   -> one JSON line per (type, shape, method), GFLOP/s. -s qwen2: the 0.5B qwen2 model's shapes;
+ *   -y: one weight type only (q4_0, q8_0, q4_K, q6_K). */
 #include <cblas.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,6 +74,7 @@ static void report(uint32_t type, int rows, int k, int n_tok, const char *method
 int main(int argc, char **argv)
 {
     int n_tok = 128, reps = 3;
+    const char *shape_set = "1b", *only = NULL;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-c"))
             g_clock = CLOCK_THREAD_CPUTIME_ID;
@@ -84,14 +87,22 @@ int main(int argc, char **argv)
             n_tok = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-r"))
             reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-s"))
+            shape_set = argv[i + 1];
+        else if (!strcmp(argv[i], "-y"))
+            only = argv[i + 1];
     }
     if (n_tok < 1 || n_tok > 4096 || reps < 1)
         return 2;
     const char *isa = lb_kernels_init();
     const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q8_0, LB_TYPE_Q4_K, LB_TYPE_Q6_K };
-    const int shapes[][2] = { { 2048, 2048 }, { 8192, 2048 }, { 2048, 8192 } }; /* rows, k */
+    const int shapes_1b[][2] = { { 2048, 2048 }, { 8192, 2048 }, { 2048, 8192 } }; /* rows, k */
+    const int shapes_qwen2[][2] = { { 896, 896 }, { 4864, 896 }, { 896, 4864 } };
+    const int(*shapes)[2] = strcmp(shape_set, "qwen2") ? shapes_1b : shapes_qwen2;
     for (size_t ti = 0; ti < 4; ti++) {
         uint32_t type = types[ti];
+        if (only && strcmp(only, lb_type_name(type)))
+            continue;
         const lb_type_traits *tr = lb_kernels(type), *at = lb_kernels(tr->vec_dot_type);
         for (size_t si = 0; si < 3; si++) {
             int rows = shapes[si][0], k = shapes[si][1];

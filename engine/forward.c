@@ -153,12 +153,18 @@ const float *lb_get_logits(const lb_ctx *c, int i)
 
 static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += (double)(x[i] * x[i]);
-    const float mean = (float)(sum / n);
+    /* four partial sums in double break the chain of dependent adds (the order moves only the
+     * double's last bits) */
+    double s4[4] = { 0, 0, 0, 0 };
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++)
+            s4[l] += (double)(x[i + l] * x[i + l]);
+    for (; i < n; i++)
+        s4[0] += (double)(x[i] * x[i]);
+    const float mean = (float)((s4[0] + s4[1] + s4[2] + s4[3]) / n);
     const float scale = 1.0f / sqrtf(mean + eps);
-    for (int i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         out[i] = (x[i] * scale) * w[i];
 }
 
@@ -203,24 +209,13 @@ struct attn_job {
  *  plain (ggml mul_mat + soft_max): full softmax in f32, weights rounded to f16, f32 sums;
  *  flash (ggml flash_attn_ext): online softmax, V accumulated in an f16 vector rounded after
  *  every step (fused multiply-add on the part ggml's 64-wide SIMD loop covers). */
-static void attn_plain(lb_ctx *c, const float *scores_in, float *scores, int p,
-                       const lb_f16 *vc, float *out)
+static void attn_plain(lb_ctx *c, const float *raw, float scale, float *probs, int p, const lb_f16 *vc, float *out)
 {
     int hd = c->hd;
-    float max = -INFINITY;
-    for (int t = 0; t <= p; t++)
-        max = scores_in[t] > max ? scores_in[t] : max;
-    double sum = 0;
-    for (int t = 0; t <= p; t++) {
-        scores[t] = expf(scores_in[t] - max);
-        sum += scores[t];
-    }
-    const float inv = (float)(1.0 / sum);
-    for (int t = 0; t <= p; t++) /* probabilities rounded to F16, as ggml's V product sees them */
-        scores[t] = lb_f16_to_f32(lb_f32_to_f16(scores[t] * inv));
+    lb_softmax_f16r(p + 1, scale, raw, probs); /* probabilities rounded to F16, as ggml's V product sees them */
     for (int d = 0; d < hd; d++)
         out[d] = 0;
-    lb_axpy_f16_rows(hd, p + 1, scores, vc, c->KV, out);
+    lb_axpy_f16_rows(hd, p + 1, probs, vc, c->KV, out);
 }
 
 static void attn_flash(lb_ctx *c, const float *scores, lb_f16 *acc, int p, const lb_f16 *vc, float *out)
@@ -267,13 +262,14 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
         const lb_f16 *kc = c->k_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         const lb_f16 *vc = c->v_cache + kv_index(c, j->layer, s, 0) + (size_t)kvh * hd;
         lb_dot_f16_rows(hd, p + 1, kc, c->KV, q16, raw);
-        for (int t = 0; t <= p; t++)
-            raw[t] *= scale;
         float *out = c->att + (size_t)i * c->Q + (size_t)h * hd;
-        if (c->flash)
+        if (c->flash) {
+            for (int t = 0; t <= p; t++)
+                raw[t] *= scale;
             attn_flash(c, raw, acc, p, vc, out);
-        else
-            attn_plain(c, raw, tmp, p, vc, out);
+        } else {
+            attn_plain(c, raw, scale, tmp, p, vc, out);
+        }
     }
 }
 

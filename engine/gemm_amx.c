@@ -355,11 +355,36 @@ static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int r
         _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
 }
 
+/* The next 16-row group's weights, fetched into L2 a few lines per tile step while this group
+ * computes: unpacking it then reads cache instead of waiting on memory. */
+typedef struct {
+    const char *p;
+    int lines, per_step;
+} next_group;
+
+static next_group next_group_of(const char *w, size_t row_bytes, int g, int r1, int steps)
+{
+    next_group n = { NULL, 0, 0 };
+    if (g + 16 < r1) {
+        int rows = r1 - (g + 16) < 16 ? r1 - (g + 16) : 16;
+        n.p = w + (size_t)(g + 16) * row_bytes;
+        n.lines = (int)(((size_t)rows * row_bytes + 63) / 64);
+        n.per_step = (n.lines + steps - 1) / steps;
+    }
+    return n;
+}
+
+static inline void next_group_step(next_group *n)
+{
+    for (int i = 0; i < n->per_step && n->lines > 0; i++, n->lines--, n->p += 64)
+        _mm_prefetch(n->p, _MM_HINT_T1);
+}
+
 /* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
  * block kb+1 while the vector units scale block kb. */
 static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stride, size_t a_row_stride,
                         const float *s, const float *mn, int32_t *cbuf, float *obuf, float *y, size_t ldy, int r0,
-                        int rows_valid)
+                        int rows_valid, next_group *next)
 {
     const int nkb = a->kb;
     for (int tile = 0; tile < a->n_tiles; tile++) {
@@ -372,6 +397,7 @@ static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stri
         const float *as = a->asum + (size_t)tile * nkb * 16;
         ISSUE(0, 1, 2, 0);
         for (int kb = 0; kb < nkb; kb += 2) {
+            next_group_step(next);
             if (kb + 1 < nkb)
                 ISSUE(3, 4, 5, kb + 1);
             _tile_stored(0, cbuf, 64);
@@ -407,36 +433,38 @@ void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_
     int32_t *cbuf = (int32_t *)p;
     float *obuf = (float *)(p + 1024);
     const char *wb = w;
+    const int steps = a->n_tiles * ((kb_n + 1) / 2);
     for (int g = r0; g < r1; g += 16) {
         int rows_valid = r1 - g < 16 ? r1 - g : 16;
+        next_group next = next_group_of(wb, row_bytes, g, r1, steps);
         if (layout == LB_LAYOUT_X4 && a->wtype == T_Q4_K) {
             unpack_x4_q4_K(wb, r1, g, kb_n, A, s, mn);
-            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid);
+            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid, &next);
             continue;
         }
         if (layout == LB_LAYOUT_X4) {
             unpack_x4((int)a->wtype, wb, r1, g, kb_n, A, s);
-            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
             continue;
         }
         switch (a->wtype) {
         case T_Q4_0:
             unpack_q4_0(wb, row_bytes, r1, g, kb_n, A, s);
-            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
             break;
         case T_Q8_0:
             if (rows_valid == 16) { /* tiles straight from the model's blocks */
                 scales_q8_0(wb, row_bytes, g, kb_n, s);
                 group_tiles(a, (const int8_t *)(wb + (size_t)g * row_bytes + 2), sizeof(lbs_q8_0), row_bytes, s,
-                            NULL, cbuf, obuf, y, ldy, g, rows_valid);
+                            NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
             } else {
                 unpack_q8_0(wb, row_bytes, r1, g, kb_n, A, s);
-                group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid);
+                group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
             }
             break;
         case T_Q4_K:
             unpack_q4_K(wb, row_bytes, r1, g, kb_n, A, s, mn);
-            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid);
+            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid, &next);
             break;
         default: break;
         }

@@ -40,6 +40,7 @@
         (t)->x4_act_q4_K = lb_kern_##isa##_x4_act_q4_K;               \
         (t)->x4_act_q6_K = lb_kern_##isa##_x4_act_q6_K;               \
         (t)->silu_mul = lb_kern_##isa##_silu_mul;                     \
+        (t)->softmax_f16r = lb_kern_##isa##_softmax_f16r;             \
     } while (0)
 
 void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
@@ -180,6 +181,35 @@ void lb_silu_mul(int n, float *g, const float *u)
         __atomic_store_n(&g_silu, f, __ATOMIC_RELEASE);
     }
     f(n, g, u);
+}
+
+static void softmax_f16r_scalar(int n, float scale, const float *s, float *p)
+{
+    float max = -INFINITY;
+    for (int t = 0; t < n; t++)
+        max = s[t] * scale > max ? s[t] * scale : max;
+    double sum = 0;
+    for (int t = 0; t < n; t++) {
+        p[t] = expf(s[t] * scale - max);
+        sum += p[t];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int t = 0; t < n; t++)
+        p[t] = lb_f16_to_f32(lb_f32_to_f16(p[t] * inv));
+}
+
+static void (*g_softmax)(int, float, const float *, float *);
+
+void lb_softmax_f16r(int n, float scale, const float *s, float *p)
+{
+    void (*f)(int, float, const float *, float *) = __atomic_load_n(&g_softmax, __ATOMIC_ACQUIRE);
+    if (!f) {
+        lb_simd_kernels k;
+        lb_simd_kernels_for(lb_cpu_isa(), &k);
+        f = k.softmax_f16r ? k.softmax_f16r : softmax_f16r_scalar;
+        __atomic_store_n(&g_softmax, f, __ATOMIC_RELEASE);
+    }
+    f(n, scale, s, p);
 }
 
 static void f16_acc_fma_scalar(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs)

@@ -43,6 +43,7 @@ typedef struct lb_simd_kernels {
     void (*x4_act_q4_K)(const float *x, int k, lbs_x4_act *act);
     void (*x4_act_q6_K)(const float *x, int k, lbs_x4_act *act);
     void (*silu_mul)(int n, float *g, const float *u);
+    void (*softmax_f16r)(int n, float scale, const float *s, float *p);
     void (*f16_acc_fma)(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs);
     void (*f16_scale)(int n, uint16_t *acc, float ms);
 } lb_simd_kernels;
@@ -60,6 +61,12 @@ void lb_f16_scale(int n, uint16_t *acc, float ms);
 
 /* g[i] = silu(g[i]) * u[i] at the current level (vectorized exp; scalar expf without AVX2). */
 void lb_silu_mul(int n, float *g, const float *u);
+
+/* Attention probabilities of one query from its raw scores, at the current level:
+ * p[t] = e^(scale * s[t] - max) / sum over t < n, rounded to F16 (as ggml's soft_max feeds
+ * the V product). Levels differ from the scalar expf by the vectorized exp (~2e-7 relative)
+ * and the order of the double sum, i.e. at most one F16 rounding step. */
+void lb_softmax_f16r(int n, float scale, const float *s, float *p);
 
 /* y += a * x for an F16 row x, at the current level (scalar when no F16C): attention's
  * value accumulation. Selected once, like the dispatch table. */
@@ -114,7 +121,8 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
                                       float *y, size_t ldy);                                 \
     void lb_kern_##isa##_x4_act_q4_K(const float *x, int k, lbs_x4_act *act);                           \
     void lb_kern_##isa##_x4_act_q6_K(const float *x, int k, lbs_x4_act *act);                           \
-    void lb_kern_##isa##_silu_mul(int n, float *g, const float *u);
+    void lb_kern_##isa##_silu_mul(int n, float *g, const float *u);                                           \
+    void lb_kern_##isa##_softmax_f16r(int n, float scale, const float *s, float *p);
 LB_DECL_KERNELS(avx2)
 LB_DECL_KERNELS(avxvnni)
 LB_DECL_KERNELS(avx512)

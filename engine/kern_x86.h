@@ -313,9 +313,27 @@ void KERN(vec_dot_f16)(int n, float *s, const void *vx, const void *vy) { *s = k
  * vec_dot_f16: attention scores of one query in one call. */
 void KERN(dot_f16_rows)(int n, int rows, const void *vx, size_t stride, const void *vy, float *s)
 {
-    const uint16_t *x = vx;
-    for (int t = 0; t < rows; t++)
-        s[t] = k_dot_f16(n, x + (size_t)t * stride, vy);
+    const uint16_t *x = vx, *y = vy;
+    if (n % 16 || n > 256) {
+        for (int t = 0; t < rows; t++)
+            s[t] = k_dot_f16(n, x + (size_t)t * stride, y);
+        return;
+    }
+    /* y converted once (the same floats k_dot_f16 converts for every row) */
+    float yf[256] __attribute__((aligned(32)));
+    for (int i = 0; i < n; i += 8)
+        _mm256_store_ps(yf + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))));
+    for (int t = 0; t < rows; t++) {
+        const uint16_t *r = x + (size_t)t * stride;
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+        for (int i = 0; i < n; i += 16) {
+            acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + i))), _mm256_load_ps(yf + i),
+                                   acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + i + 8))),
+                                   _mm256_load_ps(yf + i + 8), acc1);
+        }
+        s[t] = k_hsum8(_mm256_add_ps(acc0, acc1));
+    }
 }
 
 /* Round to nearest even, as the scalar conversion (NaN payloads aside). */
@@ -655,6 +673,41 @@ static inline __m256 k_exp(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* Attention probabilities of one query as ggml's soft_max hands them to the V product:
+ * p[t] = f16(e^(scale * s[t] - max) / sum) as a float, for t < n. The exps are summed in
+ * double, 8 lanes at a time (ggml's AVX2 order). */
+void KERN(softmax_f16r)(int n, float scale, const float *s, float *p)
+{
+    const __m256 vs = _mm256_set1_ps(scale);
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        vmax = _mm256_max_ps(vmax, _mm256_mul_ps(_mm256_loadu_ps(s + i), vs));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    float max = _mm_cvtss_f32(m4);
+    for (; i < n; i++)
+        max = s[i] * scale > max ? s[i] * scale : max;
+    const __m256 vm = _mm256_set1_ps(max);
+    double sum = 0;
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = k_exp(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(s + i), vs), vm));
+        _mm256_storeu_ps(p + i, e);
+        sum += k_hsum8(e);
+    }
+    for (; i < n; i++) {
+        p[i] = expf(s[i] * scale - max);
+        sum += p[i];
+    }
+    const __m256 inv = _mm256_set1_ps((float)(1.0 / sum));
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(p + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(p + i), inv),
+                                                                _MM_FROUND_TO_NEAREST_INT)));
+    for (; i < n; i++)
+        p[i] = k_h2f(k_f2h(p[i] * _mm256_cvtss_f32(inv)));
 }
 
 /* g[i] = silu(g[i]) * u[i] = g / (1 + e^-g) * u (the FFN gate). */

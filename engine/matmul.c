@@ -78,9 +78,13 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
 void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok, float *const *outs,
                      void *qbuf)
 {
-    /* Prompt batches go to AMX one weight at a time (its tiles are per weight). */
-    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= lb_amx_min_tokens(ws[0]->type, ws[0]->layout))
+    /* Prompt batches: AMX, one activation preparation for all the weights when they share a
+     * type, else one weight at a time (a Q4_K_M file mixes Q4_K and Q6_K). */
+    if (lb_gemm_amx_usable(ws[0]->type, (int)ws[0]->ne0, ws[0]->layout) && n_tok >= lb_amx_min_tokens(ws[0]->type, ws[0]->layout)) {
+        if (lb_matmul_amx_multi(pool, ws, n_w, x, n_tok, outs, qbuf, lb_matmul_qbuf_size(ws[0]->ne0, n_tok)))
+            return;
         goto each;
+    }
     if (lb_matmul_x4_multi(pool, ws, n_w, x, n_tok, outs, qbuf))
         return;
 each:

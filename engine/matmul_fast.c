@@ -19,11 +19,16 @@ static char *g_scratch;
 static size_t g_per_thread;
 static int g_threads;
 
+enum { AMX_MAX_W = 4 };
+
+/* One activation preparation for up to AMX_MAX_W weights of the same type and row length
+ * (Q/K/V, gate/up); their 16-row groups are numbered one after the other. */
 struct amx_job {
-    const lb_wt *w;
+    const lb_wt *const *ws;
     const float *x;
-    float *out;
-    int n_tok, n_groups;
+    float *const *outs;
+    int n_w, n_tok, n_groups;
+    int group0[AMX_MAX_W + 1]; /* first group of each weight; group0[n_w] = n_groups */
     lb_gemm_acts acts;
 };
 
@@ -35,7 +40,7 @@ static void quant_job(void *arg, int chunk, int n_chunks)
     int t0, t1;
     lb_split(j->n_tok, chunk, n_chunks, &t0, &t1);
     if (t0 < t1)
-        lb_gemm_acts_quantize(&j->acts, j->x, (size_t)j->w->ne0, t0, t1, scratch_of_this_thread());
+        lb_gemm_acts_quantize(&j->acts, j->x, (size_t)j->ws[0]->ne0, t0, t1, scratch_of_this_thread());
 }
 
 static void rows_job(void *arg, int chunk, int n_chunks)
@@ -43,21 +48,39 @@ static void rows_job(void *arg, int chunk, int n_chunks)
     struct amx_job *j = arg;
     int g0, g1;
     lb_split(j->n_groups, chunk, n_chunks, &g0, &g1);
-    int r0 = g0 * 16, r1 = g1 * 16 < j->w->ne1 ? g1 * 16 : (int)j->w->ne1;
-    if (r0 < r1)
-        lb_gemm_rows(&j->acts, j->w->data, j->w->row_bytes, j->w->layout, (int)j->w->ne1, r0, r1, j->out, (size_t)j->w->ne1,
+    for (int i = 0; i < j->n_w && g0 < g1; i++) {
+        if (g0 >= j->group0[i + 1])
+            continue;
+        const lb_wt *w = j->ws[i];
+        int end = g1 < j->group0[i + 1] ? g1 : j->group0[i + 1];
+        int r0 = (g0 - j->group0[i]) * 16, r1 = (end - j->group0[i]) * 16;
+        if (r1 > (int)w->ne1)
+            r1 = (int)w->ne1;
+        lb_gemm_rows(&j->acts, w->data, w->row_bytes, w->layout, (int)w->ne1, r0, r1, j->outs[i], (size_t)w->ne1,
                      scratch_of_this_thread());
+        g0 = end;
+    }
 }
 
-bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
-                   size_t qbuf_bytes)
+static bool amx_applies(const lb_wt *w, const lb_wt *first, int n_tok)
 {
-    if (n_tok < lb_amx_min_tokens(w->type, w->layout) || w->ne0 > (1 << 20) || w->ne1 > (1 << 24) || !lb_gemm_amx_usable(w->type, (int)w->ne0, w->layout))
+    return w->type == first->type && w->ne0 == first->ne0 && w->layout == first->layout &&
+           n_tok >= lb_amx_min_tokens(w->type, w->layout) && w->ne0 <= (1 << 20) && w->ne1 <= (1 << 24) &&
+           lb_gemm_amx_usable(w->type, (int)w->ne0, w->layout);
+}
+
+bool lb_matmul_amx_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok,
+                         float *const *outs, void *qbuf, size_t qbuf_bytes)
+{
+    if (n_w < 1 || n_w > AMX_MAX_W)
         return false;
-    if (lb_gemm_acts_bytes(n_tok, (int)w->ne0) > qbuf_bytes)
+    for (int i = 0; i < n_w; i++)
+        if (!amx_applies(ws[i], ws[0], n_tok))
+            return false;
+    if (lb_gemm_acts_bytes(n_tok, (int)ws[0]->ne0) > qbuf_bytes)
         return false;
     int nt = lb_pool_size(pool);
-    size_t need = (lb_gemm_scratch_bytes((int)w->ne0) + 63) & ~(size_t)63;
+    size_t need = (lb_gemm_scratch_bytes((int)ws[0]->ne0) + 63) & ~(size_t)63;
     pthread_mutex_lock(&g_mu);
     if (need > g_per_thread || nt > g_threads) {
         size_t per = need > g_per_thread ? need : g_per_thread;
@@ -72,13 +95,22 @@ bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, flo
         g_per_thread = per;
         g_threads = n;
     }
-    struct amx_job j = { .w = w, .x = x, .out = out, .n_tok = n_tok, .n_groups = (int)((w->ne1 + 15) / 16) };
-    lb_gemm_acts_init(&j.acts, qbuf, w->type, n_tok, (int)w->ne0);
+    struct amx_job j = { .ws = ws, .x = x, .outs = outs, .n_w = n_w, .n_tok = n_tok };
+    for (int i = 0; i < n_w; i++)
+        j.group0[i + 1] = j.group0[i] + (int)((ws[i]->ne1 + 15) / 16);
+    j.n_groups = j.group0[n_w];
+    lb_gemm_acts_init(&j.acts, qbuf, ws[0]->type, n_tok, (int)ws[0]->ne0);
     lb_pool_run_chunks(pool, quant_job, &j, n_tok < nt ? n_tok : nt);
     int chunks = j.n_groups < 4 * nt ? j.n_groups : 4 * nt;
     lb_pool_run_chunks(pool, rows_job, &j, chunks);
     pthread_mutex_unlock(&g_mu);
     return true;
+}
+
+bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
+                   size_t qbuf_bytes)
+{
+    return lb_matmul_amx_multi(pool, &w, 1, x, n_tok, &out, qbuf, qbuf_bytes);
 }
 
 struct gemv_job {

@@ -27,6 +27,11 @@ static inline int lb_amx_min_tokens(uint32_t type, uint32_t layout)
  * qbuf_bytes. Results equal the vec_dot path's up to float summation order. */
 bool lb_matmul_amx(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *out, void *qbuf,
                    size_t qbuf_bytes);
+/* The same for 1-4 weights of one type and row length applied to the same x (Q/K/V,
+ * gate/up): x is quantized once and the weights' row groups share one pass over the pool.
+ * All or none: returns false without touching outs when any weight does not qualify. */
+bool lb_matmul_amx_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok,
+                         float *const *outs, void *qbuf, size_t qbuf_bytes);
 
 /* y = W x for one token (generation) with the 4-row GEMV kernels (Q4_0; Q8_0 with VNNI);
  * returns false without touching out when it does not apply. Same results as vec_dot up to

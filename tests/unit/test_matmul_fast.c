@@ -116,3 +116,65 @@ TEST(matmul_fast_path_taken_when_amx)
     free(qbuf);
     lb_pool_free(pool);
 }
+
+/* Q/K/V in one call: x quantized once, the three weights' row groups in one pass, with the
+ * results of one call per weight bit for bit (row counts not multiples of 16, so pool chunks
+ * cross from one weight into the next); a weight of another type makes it decline. */
+TEST(matmul_amx_multi_equals_one_call_per_weight)
+{
+    if (lb_cpu_isa() < LB_ISA_AMX)
+        SKIP("no AMX at this ISA level: the fast path is never taken");
+    lb_pool *pool = NULL;
+    lb_err err;
+    CHECK_EQ(lb_pool_new(2, &pool, &err), LB_OK);
+    if (!pool)
+        return;
+    const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q4_K };
+    const int rows[3] = { 40, 24, 88 }, k = 512, n_tok = 21;
+    for (size_t ti = 0; ti < 2; ti++) {
+        uint32_t type = types[ti];
+        size_t rb = lb_type_row_bytes(type, k), bb = lb_type_block_bytes(type);
+        lb_wt wt[3];
+        const lb_wt *ws[3];
+        float *each[3], *multi[3];
+        for (int i = 0; i < 3; i++) {
+            uint8_t *w = malloc(rb * rows[i]);
+            for (size_t b = 0; b < rb * rows[i]; b++)
+                w[b] = (uint8_t)rnd();
+            for (size_t off = 0; off < rb * rows[i]; off += bb) {
+                uint16_t h = (uint16_t)(((6 + rnd() % 6) << 10) | (rnd() & 1023));
+                memcpy(w + off, &h, 2);
+                if (type == LB_TYPE_Q4_K)
+                    memcpy(w + off + 2, &h, 2);
+            }
+            wt[i] = (lb_wt){ .type = type, .ne0 = k, .ne1 = rows[i], .row_bytes = rb, .data = w };
+            ws[i] = &wt[i];
+            each[i] = malloc(sizeof(float) * rows[i] * n_tok);
+            multi[i] = malloc(sizeof(float) * rows[i] * n_tok);
+        }
+        float *x = malloc(sizeof(float) * k * n_tok);
+        for (int i = 0; i < k * n_tok; i++)
+            x[i] = (float)((int)(rnd() % 2001) - 1000) / 400.0f;
+        size_t qb = lb_matmul_qbuf_size(k, n_tok);
+        void *qbuf = malloc(qb);
+        for (int i = 0; i < 3; i++)
+            CHECK(lb_matmul_amx(pool, ws[i], x, n_tok, each[i], qbuf, qb));
+        CHECK(lb_matmul_amx_multi(pool, ws, 3, x, n_tok, multi, qbuf, qb));
+        for (int i = 0; i < 3; i++)
+            CHECK_MSG(memcmp(each[i], multi[i], sizeof(float) * rows[i] * n_tok) == 0, "%s weight %d",
+                      lb_type_name(type), i);
+        lb_wt other = wt[1];
+        other.type = type == LB_TYPE_Q4_0 ? LB_TYPE_Q4_K : LB_TYPE_Q4_0;
+        other.row_bytes = lb_type_row_bytes(other.type, k);
+        const lb_wt *mixed[3] = { ws[0], &other, ws[2] };
+        CHECK(!lb_matmul_amx_multi(pool, mixed, 3, x, n_tok, multi, qbuf, qb));
+        for (int i = 0; i < 3; i++) {
+            free((void *)wt[i].data);
+            free(each[i]);
+            free(multi[i]);
+        }
+        free(x);
+        free(qbuf);
+    }
+    lb_pool_free(pool);
+}

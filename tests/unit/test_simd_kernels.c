@@ -592,6 +592,52 @@ TEST(simd_f16_accumulator_bit_identical)
     CHECK(memcmp(ref, got, sizeof ref) == 0);
 }
 
+/* Attention probabilities: every level (vectorized exp, 8-lane sums) within one F16 rounding
+ * step of the exact softmax computed in double, for lengths around the vector width, flat
+ * and peaked scores, at the scale 1/sqrt(head size). */
+TEST(softmax_f16r_matches_reference)
+{
+    enum { NMAX = 333 };
+    static float sc[NMAX], got[NMAX];
+    const int ns[] = { 1, 7, 8, 9, 64, 333 };
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    for (int shape = 0; shape < 3; shape++) {
+        for (int i = 0; i < NMAX; i++) /* raw q.k: wide spread, all equal, one far above */
+            sc[i] = shape == 1 ? 3.5f : (float)(((int)(rnd() % 20001) - 10000) / 100.0);
+        if (shape == 2)
+            sc[NMAX / 2] = sc[0] = 900.0f;
+        for (int l = 0; l <= nl; l++)
+            for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+                int n = ns[ni];
+                const float scale = 0.125f;
+                lb_simd_kernels k;
+                if (l < nl) {
+                    lb_simd_kernels_for(lv[l], &k);
+                    k.softmax_f16r(n, scale, sc, got);
+                } else {
+                    lb_softmax_f16r(n, scale, sc, got); /* the dispatched entry point */
+                }
+                double max = -INFINITY, sum = 0, total = 0;
+                for (int i = 0; i < n; i++)
+                    max = (double)sc[i] * scale > max ? (double)sc[i] * scale : max;
+                for (int i = 0; i < n; i++)
+                    sum += exp((double)sc[i] * scale - max);
+                int bad = 0;
+                for (int i = 0; i < n; i++) {
+                    double want = exp((double)sc[i] * scale - max) / sum;
+                    total += got[i];
+                    /* one F16 step: 2^-10 relative for normals, 2^-24 absolute below them */
+                    if (!(fabs(got[i] - want) <= fabs(want) / 1024 + 6e-8) && bad++ < 3)
+                        CHECK_MSG(0, "%s shape %d n=%d p[%d] = %g, want %g", l < nl ? lb_isa_name(lv[l]) : "dispatched",
+                                  shape, n, i, got[i], want);
+                }
+                CHECK_MSG(fabs(total - 1.0) <= n / 2048.0 + 1e-6, "shape %d n=%d: probabilities sum to %g", shape, n,
+                          total);
+            }
+    }
+}
+
 /* silu(g) * u with the vectorized exp: within 1e-6 relative of a double-precision reference
  * over the whole float range silu meets (including the clamped tails), at every level. */
 TEST(silu_mul_matches_reference)
