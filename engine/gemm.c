@@ -34,10 +34,12 @@ size_t lb_gemm_acts_bytes(int n_tok, int k)
 size_t lb_gemm_scratch_bytes(int k)
 {
     size_t kb = (size_t)k / 32;
-    /* A tiles of 16 rows, row scales and mins, one quantized activation row (q8_K is the
-     * larger: 292 bytes per 256), a 16x16 int32 C tile. */
-    return round64(kb * 512) + 2 * round64(kb * 16 * sizeof(float)) + round64((size_t)k / 256 * 292 + 292) +
-           round64(16 * 16 * 4) + round64(16 * 16 * 4);
+    /* Two unpacked 16-row groups (A tiles, row scales, mins), two blocks' four int32 C tiles and
+     * four float results (lb_amx_rows); one quantized activation row (q8_K is the larger: 292
+     * bytes per 256) for lb_amx_acts_quantize, which fits in the first A tiles. */
+    size_t rows = 2 * (round64(kb * 512) + 2 * round64(kb * 16 * sizeof(float))) + 2 * 4 * 1024 + 4 * 1024;
+    size_t quant = round64((size_t)k) + round64((size_t)k / 256 * 292 + 292);
+    return rows > quant ? rows : quant;
 }
 
 void lb_gemm_acts_init(lb_gemm_acts *a, void *mem, uint32_t wtype, int n_tok, int k)

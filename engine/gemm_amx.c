@@ -1,7 +1,8 @@
 /* AMX-INT8 tile GEMM (see gemm.h). One TDPBSSD per 16 weight rows x 16 tokens x one block of
- * 32: the int32 tile is scaled by (row scale x token scale) into 16 float accumulators per
- * 16-token tile. Weights are unpacked to signed int8 once per 16-row group and reused for
- * every token tile; Q8_0 rows are loaded straight from the model. */
+ * 32; the int32 tile is scaled by (row scale x token scale) into float accumulators. Weights
+ * are unpacked to signed int8 two 16-row groups at a time and reused for every token tile;
+ * each step multiplies those 32 rows with 32 tokens (four C tiles from two A and two B tiles,
+ * so every tile load serves two products). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,8 +21,8 @@ typedef struct {
     uint8_t rows[16];
 } tile_cfg;
 
-/* Tile registers: 0 = C (16 x 16 int32), 1 = A (16 rows x 32 int8), 2 = B (8 x 64 int8);
- * 3, 4, 5 the same for odd blocks. */
+/* Tile registers: 0-3 = C (16 x 16 int32) of row group i and token tile j at 2i + j;
+ * 4, 5 = A of row groups 0, 1 (16 rows x 32 int8); 6, 7 = B of token tiles 0, 1 (8 x 64 int8). */
 static __thread int t_configured;
 
 static void tiles_config(void)
@@ -31,18 +32,10 @@ static void tiles_config(void)
     tile_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    cfg.rows[0] = 16;
-    cfg.colsb[0] = 64;
-    cfg.rows[1] = 16;
-    cfg.colsb[1] = 32;
-    cfg.rows[2] = 8;
-    cfg.colsb[2] = 64;
-    cfg.rows[3] = 16; /* 3..5: a second C/A/B set so one product runs while the other is scaled */
-    cfg.colsb[3] = 64;
-    cfg.rows[4] = 16;
-    cfg.colsb[4] = 32;
-    cfg.rows[5] = 8;
-    cfg.colsb[5] = 64;
+    for (int t = 0; t < 8; t++) {
+        cfg.rows[t] = t >= 6 ? 8 : 16;
+        cfg.colsb[t] = t == 4 || t == 5 ? 32 : 64;
+    }
     _tile_loadconfig(&cfg);
     t_configured = 1;
 }
@@ -227,15 +220,6 @@ static void unpack_x4_q4_K(const char *w, int n_rows, int r0, int kb_n, int8_t *
     }
 }
 
-static void scales_q8_0(const char *w, size_t rb, int r0, int kb_n, float *s)
-{
-    for (int m = 0; m < 16; m++) {
-        const lbs_q8_0 *x = (const lbs_q8_0 *)(w + (size_t)(r0 + m) * rb);
-        for (int kb = 0; kb < kb_n; kb++)
-            s[kb * 16 + m] = h2f(x[kb].d);
-    }
-}
-
 static void unpack_q8_0(const char *w, size_t rb, int n_rows, int r0, int kb_n, int8_t *A, float *s)
 {
     for (int m = 0; m < 16; m++) {
@@ -287,31 +271,23 @@ static void unpack_q4_K(const char *w, size_t rb, int n_rows, int r0, int kb_n, 
     }
 }
 
-#define ISSUE(C, TA, TB, kb)                                              \
-    do {                                                                  \
-        _tile_loadd(TA, A + (size_t)(kb) * a_kb_stride, a_row_stride);    \
-        _tile_loadd(TB, B + (size_t)(kb) * 512, 64);                      \
-        _tile_zero(C);                                                    \
-        _tile_dpbssd(C, TA, TB);                                          \
-    } while (0)
-
-/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) for block kb. */
-static inline void scale_block(__m512 acc[16], const int32_t *cbuf, const float *da, const float *as, const float *s,
-                               const float *mn, int kb)
+/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) for one block: the same float
+ * operations, in the same order, whatever the blocking. */
+static inline void scale_block(float *acc, const int32_t *cbuf, const float *da, const float *as, const float *s,
+                               const float *mn)
 {
-    __m512 dav = _mm512_loadu_ps(da + kb * 16);
-    const float *sk = s + kb * 16;
+    __m512 dav = _mm512_loadu_ps(da);
 #pragma GCC unroll 16
     for (int m = 0; m < 16; m++) {
         __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(cbuf + 16 * m));
-        acc[m] = _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(sk[m]), acc[m]);
+        _mm512_store_ps(acc + 16 * m,
+                        _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(s[m]), _mm512_load_ps(acc + 16 * m)));
     }
     if (mn) {
-        __m512 asv = _mm512_loadu_ps(as + kb * 16);
-        const float *mk = mn + kb * 16;
+        __m512 asv = _mm512_loadu_ps(as);
 #pragma GCC unroll 16
         for (int m = 0; m < 16; m++)
-            acc[m] = _mm512_fnmadd_ps(_mm512_set1_ps(mk[m]), asv, acc[m]);
+            _mm512_store_ps(acc + 16 * m, _mm512_fnmadd_ps(_mm512_set1_ps(mn[m]), asv, _mm512_load_ps(acc + 16 * m)));
     }
 }
 
@@ -355,119 +331,153 @@ static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int r
         _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
 }
 
-/* The next 16-row group's weights, fetched into L2 a few lines per tile step while this group
- * computes: unpacking it then reads cache instead of waiting on memory. */
+/* The next row groups' weights, fetched into L2 a few lines per step while these compute:
+ * unpacking them then reads cache instead of waiting on memory. */
 typedef struct {
     const char *p;
     int lines, per_step;
-} next_group;
+} next_rows;
 
-static next_group next_group_of(const char *w, size_t row_bytes, int g, int r1, int steps)
+static next_rows next_rows_of(const char *w, size_t row_bytes, int r, int r1, int steps)
 {
-    next_group n = { NULL, 0, 0 };
-    if (g + 16 < r1) {
-        int rows = r1 - (g + 16) < 16 ? r1 - (g + 16) : 16;
-        n.p = w + (size_t)(g + 16) * row_bytes;
+    next_rows n = { NULL, 0, 0 };
+    if (r < r1) {
+        int rows = r1 - r < 32 ? r1 - r : 32;
+        n.p = w + (size_t)r * row_bytes;
         n.lines = (int)(((size_t)rows * row_bytes + 63) / 64);
         n.per_step = (n.lines + steps - 1) / steps;
     }
     return n;
 }
 
-static inline void next_group_step(next_group *n)
+static inline void next_rows_step(next_rows *n)
 {
     for (int i = 0; i < n->per_step && n->lines > 0; i++, n->lines--, n->p += 64)
         _mm_prefetch(n->p, _MM_HINT_T1);
 }
 
-/* All token tiles of one 16-row group. Two tile sets alternate so the AMX unit computes
- * block kb+1 while the vector units scale block kb. */
-static void group_tiles(const lb_gemm_acts *a, const int8_t *A, size_t a_kb_stride, size_t a_row_stride,
-                        const float *s, const float *mn, int32_t *cbuf, float *obuf, float *y, size_t ldy, int r0,
-                        int rows_valid, next_group *next)
+/* One 16-row group unpacked: A tiles [kb][16][32], scales s[kb][16], mins mn[kb][16] (Q4_K). */
+typedef struct {
+    int8_t *A;
+    float *s, *mn;
+    int rows_valid;
+} row_group;
+
+static void unpack_group(const lb_gemm_acts *a, const char *w, size_t row_bytes, uint32_t layout, int r1, int g,
+                         row_group *rg)
+{
+    const int kb_n = a->kb;
+    rg->rows_valid = r1 - g < 16 ? r1 - g : 16;
+    if (layout == LB_LAYOUT_X4 && a->wtype == T_Q4_K)
+        unpack_x4_q4_K(w, r1, g, kb_n, rg->A, rg->s, rg->mn);
+    else if (layout == LB_LAYOUT_X4)
+        unpack_x4((int)a->wtype, w, r1, g, kb_n, rg->A, rg->s);
+    else if (a->wtype == T_Q4_0)
+        unpack_q4_0(w, row_bytes, r1, g, kb_n, rg->A, rg->s);
+    else if (a->wtype == T_Q8_0)
+        unpack_q8_0(w, row_bytes, r1, g, kb_n, rg->A, rg->s);
+    else
+        unpack_q4_K(w, row_bytes, r1, g, kb_n, rg->A, rg->s, rg->mn);
+}
+
+/* Row groups 0..nr-1 times token tiles tile..tile+nt-1 (nr, nt in 1..2) over all blocks. Each
+ * product's C tile is stored right after it and scaled one block later, while the AMX unit
+ * works on the next block; cb holds the two blocks' C tiles, acc the four float results. */
+static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int tile, int nt, int32_t *cb, float *acc,
+                      float *y, size_t ldy, int r0, next_rows *next)
 {
     const int nkb = a->kb;
-    for (int tile = 0; tile < a->n_tiles; tile++) {
-        __m512 acc[16];
-#pragma GCC unroll 16
-        for (int m = 0; m < 16; m++)
-            acc[m] = _mm512_setzero_ps();
-        const int8_t *B = a->b + (size_t)tile * nkb * 512;
-        const float *da = a->da + (size_t)tile * nkb * 16;
-        const float *as = a->asum + (size_t)tile * nkb * 16;
-        ISSUE(0, 1, 2, 0);
-        for (int kb = 0; kb < nkb; kb += 2) {
-            next_group_step(next);
-            if (kb + 1 < nkb)
-                ISSUE(3, 4, 5, kb + 1);
-            _tile_stored(0, cbuf, 64);
-            scale_block(acc, cbuf, da, as, s, mn, kb);
-            if (kb + 1 < nkb) {
-                if (kb + 2 < nkb)
-                    ISSUE(0, 1, 2, kb + 2);
-                _tile_stored(3, cbuf, 64);
-                scale_block(acc, cbuf, da, as, s, mn, kb + 1);
+    const size_t tb = (size_t)nkb * 512, ts = (size_t)nkb * 16;
+    const int8_t *B0 = a->b + (size_t)tile * tb, *B1 = B0 + tb;
+    const float *da0 = a->da + (size_t)tile * ts, *da1 = da0 + ts;
+    const float *as0 = a->asum + (size_t)tile * ts, *as1 = as0 + ts;
+    const int8_t *A0 = rg[0].A, *A1 = rg[nr - 1].A;
+    const float *s0 = rg[0].s, *s1 = rg[nr - 1].s, *mn0 = rg[0].mn, *mn1 = rg[nr - 1].mn;
+    memset(acc, 0, 4 * 256 * sizeof(float));
+    for (int kb = 0; kb <= nkb; kb++) {
+        const bool now = kb < nkb, prev = kb > 0;
+        int32_t *cc = cb + (kb & 1) * 1024, *cp = cb + (~kb & 1) * 1024;
+        const size_t o = (size_t)(kb - 1) * 16; /* the previous block's scales */
+        next_rows_step(next);
+        if (now) {
+            _tile_loadd(4, A0 + (size_t)kb * 512, 32);
+            _tile_loadd(6, B0 + (size_t)kb * 512, 64);
+            _tile_zero(0);
+        }
+        if (prev)
+            scale_block(acc, cp, da0 + o, as0 + o, s0 + o, mn0 ? mn0 + o : NULL);
+        if (now) {
+            _tile_dpbssd(0, 4, 6);
+            _tile_stored(0, cc, 64);
+        }
+        if (nt == 2) {
+            if (now) {
+                _tile_loadd(7, B1 + (size_t)kb * 512, 64);
+                _tile_zero(1);
+            }
+            if (prev)
+                scale_block(acc + 256, cp + 256, da1 + o, as1 + o, s0 + o, mn0 ? mn0 + o : NULL);
+            if (now) {
+                _tile_dpbssd(1, 4, 7);
+                _tile_stored(1, cc + 256, 64);
             }
         }
-#pragma GCC unroll 16
-        for (int m = 0; m < 16; m++)
-            _mm512_store_ps(obuf + 16 * m, acc[m]);
-        int t_end = a->n_tok - tile * 16 < 16 ? a->n_tok - tile * 16 : 16;
-        store_tile(obuf, y + (size_t)tile * 16 * ldy + r0, ldy, t_end, rows_valid);
+        if (nr == 2) {
+            if (now) {
+                _tile_loadd(5, A1 + (size_t)kb * 512, 32);
+                _tile_zero(2);
+            }
+            if (prev)
+                scale_block(acc + 512, cp + 512, da0 + o, as0 + o, s1 + o, mn1 ? mn1 + o : NULL);
+            if (now) {
+                _tile_dpbssd(2, 5, 6);
+                _tile_stored(2, cc + 512, 64);
+            }
+            if (nt == 2) {
+                if (now)
+                    _tile_zero(3);
+                if (prev)
+                    scale_block(acc + 768, cp + 768, da1 + o, as1 + o, s1 + o, mn1 ? mn1 + o : NULL);
+                if (now) {
+                    _tile_dpbssd(3, 5, 7);
+                    _tile_stored(3, cc + 768, 64);
+                }
+            }
+        }
     }
+    for (int i = 0; i < nr; i++)
+        for (int j = 0; j < nt; j++) {
+            int t0 = (tile + j) * 16, t_end = a->n_tok - t0 < 16 ? a->n_tok - t0 : 16;
+            store_tile(acc + (2 * i + j) * 256, y + (size_t)t0 * ldy + r0 + 16 * i, ldy, t_end, rg[i].rows_valid);
+        }
 }
 
 void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_t layout, int n_rows, int r0,
                  int r1, float *y, size_t ldy, void *scratch)
 {
     tiles_config();
-    int kb_n = a->kb;
+    const size_t kb_n = (size_t)a->kb;
     char *p = align64(scratch);
-    int8_t *A = (int8_t *)p;
-    p += ((size_t)kb_n * 512 + 63) & ~(size_t)63;
-    float *s = (float *)p;
-    p += ((size_t)kb_n * 64 + 63) & ~(size_t)63;
-    float *mn = (float *)p;
-    p += ((size_t)kb_n * 64 + 63) & ~(size_t)63;
-    p += ((size_t)a->k / 256 * 292 + 292 + 63) & ~(size_t)63;
-    int32_t *cbuf = (int32_t *)p;
-    float *obuf = (float *)(p + 1024);
+    row_group rg[2];
+    for (int i = 0; i < 2; i++) {
+        rg[i].A = (int8_t *)p;
+        p += (kb_n * 512 + 63) & ~(size_t)63;
+        rg[i].s = (float *)p;
+        p += (kb_n * 64 + 63) & ~(size_t)63;
+        rg[i].mn = a->wtype == T_Q4_K ? (float *)p : NULL;
+        p += (kb_n * 64 + 63) & ~(size_t)63;
+    }
+    int32_t *cb = (int32_t *)p; /* [2 blocks][4 tiles][256] */
+    float *acc = (float *)(p + 2 * 4 * 1024);
     const char *wb = w;
-    const int steps = a->n_tiles * ((kb_n + 1) / 2);
-    for (int g = r0; g < r1; g += 16) {
-        int rows_valid = r1 - g < 16 ? r1 - g : 16;
-        next_group next = next_group_of(wb, row_bytes, g, r1, steps);
-        if (layout == LB_LAYOUT_X4 && a->wtype == T_Q4_K) {
-            unpack_x4_q4_K(wb, r1, g, kb_n, A, s, mn);
-            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            continue;
-        }
-        if (layout == LB_LAYOUT_X4) {
-            unpack_x4((int)a->wtype, wb, r1, g, kb_n, A, s);
-            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            continue;
-        }
-        switch (a->wtype) {
-        case T_Q4_0:
-            unpack_q4_0(wb, row_bytes, r1, g, kb_n, A, s);
-            group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            break;
-        case T_Q8_0:
-            if (rows_valid == 16) { /* tiles straight from the model's blocks */
-                scales_q8_0(wb, row_bytes, g, kb_n, s);
-                group_tiles(a, (const int8_t *)(wb + (size_t)g * row_bytes + 2), sizeof(lbs_q8_0), row_bytes, s,
-                            NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            } else {
-                unpack_q8_0(wb, row_bytes, r1, g, kb_n, A, s);
-                group_tiles(a, A, 512, 32, s, NULL, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            }
-            break;
-        case T_Q4_K:
-            unpack_q4_K(wb, row_bytes, r1, g, kb_n, A, s, mn);
-            group_tiles(a, A, 512, 32, s, mn, cbuf, obuf, y, ldy, g, rows_valid, &next);
-            break;
-        default: break;
-        }
+    const int steps = (a->n_tiles + 1) / 2 * (a->kb + 1);
+    for (int g = r0; g < r1; g += 32) {
+        int nr = g + 16 < r1 ? 2 : 1;
+        for (int i = 0; i < nr; i++)
+            unpack_group(a, wb, row_bytes, layout, r1, g + 16 * i, &rg[i]);
+        next_rows next = next_rows_of(wb, row_bytes, g + 32, r1, steps);
+        for (int tile = 0; tile < a->n_tiles; tile += 2)
+            tiles_2x2(a, rg, nr, tile, a->n_tiles - tile < 2 ? 1 : 2, cb, acc, y, ldy, g, &next);
     }
     (void)n_rows;
 }
