@@ -47,7 +47,7 @@ MUSL_LIBS := $(MBED_LIBS) $(BLAS_LIB) -lm -lpthread
 ISA_avx2    := -mavx2 -mfma -mf16c
 ISA_avx512  := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
 ISA_avxvnni := -mavxvnni -mavx2 -mfma -mf16c
-ISA_amx     := -mamx-tile -mamx-int8 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
+ISA_amx     := -mamx-tile -mamx-int8 -mprfchw -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
 isa_flags = $(foreach i,avx2 avx512 avxvnni amx,$(if $(filter %_$(i).c,$(1)),$(ISA_$(i))))
 
 lib_srcs = $(filter-out $(1)/main_%.c,$(wildcard $(1)/*.c))

@@ -393,12 +393,18 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
     const float *as0 = a->asum + (size_t)tile * ts, *as1 = as0 + ts;
     const int8_t *A0 = rg[0].A, *A1 = rg[nr - 1].A;
     const float *s0 = rg[0].s, *s1 = rg[nr - 1].s, *mn0 = rg[0].mn, *mn1 = rg[nr - 1].mn;
-    memset(acc, 0, 4 * 256 * sizeof(float));
+    for (int i = 0; i < 4 * 256; i += 16)
+        _mm512_store_ps(acc + i, _mm512_setzero_ps());
     for (int kb = 0; kb <= nkb; kb++) {
         const bool now = kb < nkb, prev = kb > 0;
         int32_t *cc = cb + (kb & 1) * 1024, *cp = cb + (~kb & 1) * 1024;
         const size_t o = (size_t)(kb - 1) * 16; /* the previous block's scales */
         next_rows_step(next);
+        /* the result lines of two tokens, owned for writing by the time store_tile gets there
+         * (rows of y are far apart: each line is a miss otherwise) */
+        for (int t = 2 * kb; t < 2 * kb + 2 && t < 16 * nt && tile * 16 + t < a->n_tok; t++)
+            for (int i = 0; i < nr; i++)
+                __builtin_prefetch(y + (size_t)(tile * 16 + t) * ldy + r0 + 16 * i, 1, 3);
         if (now) {
             _tile_loadd(4, A0 + (size_t)kb * 512, 32);
             _tile_loadd(6, B0 + (size_t)kb * 512, 64);
