@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_block.h"
 #include "cpu_features.h"
 #include "kern_simd.h"
 #include "kernels.h"
@@ -28,6 +29,10 @@ struct lb_ctx {
     void *qbuf;
     lb_f16 *q16, *acc16;        /* per thread: hd each */
     float *scores;              /* per thread: 2 * n_ctx */
+    int attn_tok;               /* tokens per attention block (attn_block.h) */
+    size_t attn_scr;            /* its scratch floats per thread */
+    float *attn_buf;            /* per thread: attn_scr */
+    int *attn_blocks;           /* n_batch + 1 block starts */
     bool flash;                 /* flash-attention arithmetic (else plain) */
     /* outputs */
     float *logits;
@@ -101,6 +106,14 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     c->q16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
     c->acc16 = malloc(nt * (size_t)c->hd * sizeof(lb_f16));
     c->scores = malloc(nt * 2 * (size_t)c->n_ctx * sizeof(float));
+    /* Attention blocks of up to 8 tokens, fewer when the scores of all their queries over the
+     * whole context would pass 2 MiB per thread. */
+    int heads = hp->n_head / hp->n_head_kv;
+    size_t per_tok = (size_t)heads * (size_t)c->n_ctx * sizeof(float);
+    c->attn_tok = per_tok * 8 <= (2u << 20) ? 8 : (int)((2u << 20) / per_tok) > 1 ? (int)((2u << 20) / per_tok) : 1;
+    c->attn_scr = lb_attn_block_scratch(c->hd, c->attn_tok * heads, c->n_ctx);
+    c->attn_buf = malloc(nt * c->attn_scr * sizeof(float));
+    c->attn_blocks = malloc((B + 1) * sizeof(int));
     c->flash = d.flash_attn > 0;
     c->logits_cap = c->n_seq;
     c->logits = malloc((size_t)c->logits_cap * (size_t)hp->n_vocab * sizeof(float));
@@ -108,7 +121,7 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
     c->out_idx = malloc((size_t)c->out_idx_cap * sizeof(int));
     if (!c->k_cache || !c->v_cache || !c->kv_len || !c->next_pos || !c->x || !c->xb || !c->xb2 || !c->q ||
         !c->att || !c->k || !c->v || !c->hb || !c->hb2 || !c->rope_cs || !c->qbuf || !c->q16 ||
-        !c->acc16 || !c->scores || !c->logits || !c->out_idx) {
+        !c->acc16 || !c->scores || !c->attn_buf || !c->attn_blocks || !c->logits || !c->out_idx) {
         lb_ctx_free(c);
         return lb_err_set(err, LB_ENOMEM, "ctx: no memory for a %d-position, %d-sequence cache", d.n_ctx, d.n_seq);
     }
@@ -122,7 +135,7 @@ void lb_ctx_free(lb_ctx *c)
         return;
     lb_pool_free(c->pool);
     void *bufs[] = { c->k_cache, c->v_cache, c->kv_len, c->next_pos, c->x, c->xb, c->xb2, c->q, c->att, c->k,
-                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->scores, c->logits, c->out_idx };
+                     c->v, c->hb, c->hb2, c->rope_cs, c->qbuf, c->q16, c->acc16, c->scores, c->attn_buf, c->attn_blocks, c->logits, c->out_idx };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(c);
@@ -202,6 +215,7 @@ struct attn_job {
     lb_ctx *c;
     int layer, n;
     const int32_t *pos, *seq;
+    int n_blocks; /* attn_block_job_fn */
 };
 
 /* Attention of one (token, head) pair, in one of llama.cpp's two CPU arithmetics (both with Q
@@ -271,6 +285,45 @@ static void attn_job_fn(void *arg, int chunk, int n_chunks)
             attn_plain(c, raw, scale, tmp, p, vc, out);
         }
     }
+}
+
+/* Plain attention by blocks of one sequence's consecutive tokens times K/V heads. */
+static void attn_block_job_fn(void *arg, int chunk, int n_chunks)
+{
+    struct attn_job *j = arg;
+    lb_ctx *c = j->c;
+    const lb_hparams *hp = &c->m->hp;
+    const int heads = hp->n_head / hp->n_head_kv, n_blocks = j->n_blocks;
+    float *buf = c->attn_buf + (size_t)lb_pool_tid() * c->attn_scr;
+    int w0, w1;
+    lb_split(n_blocks * hp->n_head_kv, chunk, n_chunks, &w0, &w1);
+    for (int w = w0; w < w1; w++) {
+        int blk = w / hp->n_head_kv, kvh = w % hp->n_head_kv;
+        int i0 = c->attn_blocks[blk], i1 = c->attn_blocks[blk + 1], s = j->seq ? j->seq[i0] : 0;
+        size_t base = kv_index(c, j->layer, s, 0) + (size_t)kvh * c->hd, first = (size_t)kvh * heads * c->hd;
+        lb_attn_block b = {
+            .hd = c->hd, .heads = heads, .n_tok = i1 - i0, .pos = j->pos + i0,
+            .q = c->q + (size_t)i0 * c->Q + first, .q_tok = (size_t)c->Q,
+            .k = c->k_cache + base, .v = c->v_cache + base, .kv_stride = (size_t)c->KV,
+            .out = c->att + (size_t)i0 * c->Q + first, .scale = 1.0f / sqrtf((float)c->hd),
+        };
+        lb_attn_block_plain(&b, buf, c->n_ctx);
+    }
+}
+
+/* Splits the batch into blocks of up to attn_tok consecutive tokens of one sequence. */
+static int attn_blocks(lb_ctx *c, int n, const int32_t *seq)
+{
+    int nb = 0;
+    for (int i = 0; i < n;) {
+        int i1 = i + 1;
+        while (i1 < n && i1 - i < c->attn_tok && (!seq || seq[i1] == seq[i]))
+            i1++;
+        c->attn_blocks[nb++] = i;
+        i = i1;
+    }
+    c->attn_blocks[nb] = n;
+    return nb;
 }
 
 static void add_bias(float *x, const float *b, int n)
@@ -379,9 +432,16 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
         float *qkv_out[3] = { c->q, c->k, c->v };
         lb_matmul_multi(c->pool, qkv, 3, c->xb, n, qkv_out, c->qbuf);
         run_tokens(&tj, qkv_step);
-        struct attn_job aj = { c, l, n, pos, seq };
-        int items = n * hp->n_head, chunks = 4 * lb_pool_size(c->pool);
-        lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
+        struct attn_job aj = { c, l, n, pos, seq, 0 };
+        int chunks = 4 * lb_pool_size(c->pool);
+        if (!c->flash && c->hd % 8 == 0 && c->hd <= 256) {
+            aj.n_blocks = attn_blocks(c, n, seq);
+            int items = aj.n_blocks * hp->n_head_kv;
+            lb_pool_run_chunks(c->pool, attn_block_job_fn, &aj, items < chunks ? items : chunks);
+        } else {
+            int items = n * hp->n_head;
+            lb_pool_run_chunks(c->pool, attn_job_fn, &aj, items < chunks ? items : chunks);
+        }
         lb_matmul(c->pool, &L->wo, c->att, n, c->xb2, c->qbuf);
         run_tokens(&tj, ffn_norm_step);
         const lb_wt *gate_up[2] = { &L->w_gate, &L->w_up };

@@ -28,6 +28,8 @@
         (t)->axpy_f16 = lb_kern_##isa##_axpy_f16;                     \
         (t)->dot_f16_rows = lb_kern_##isa##_dot_f16_rows;             \
         (t)->axpy_f16_rows = lb_kern_##isa##_axpy_f16_rows;           \
+        (t)->dot_f16_multi = lb_kern_##isa##_dot_f16_multi;           \
+        (t)->axpy_f16_multi = lb_kern_##isa##_axpy_f16_multi;         \
         (t)->gemv_q4_0 = lb_kern_##isa##_gemv_q4_0;                   \
         (t)->gemv_act_from_q8_0 = lb_kern_##isa##_gemv_act_from_q8_0; \
         (t)->f16_acc_fma = lb_kern_##isa##_f16_acc_fma;               \
@@ -128,11 +130,33 @@ static void axpy_f16_rows_scalar(int n, int rows, const float *a, const void *x,
         axpy_f16_scalar(n, a[t], (const lb_f16 *)x + (size_t)t * stride, y);
 }
 
+static void dot_f16_multi_scalar(int n, int rows, const void *x, size_t stride, int nq, const float *y, float *s,
+                                 size_t ss)
+{
+    for (int q = 0; q < nq; q++)
+        for (int t = 0; t < rows; t++) {
+            const lb_f16 *r = (const lb_f16 *)x + (size_t)t * stride;
+            float sum = 0;
+            for (int d = 0; d < n; d++)
+                sum += lb_f16_to_f32(r[d]) * y[(size_t)q * n + d];
+            s[(size_t)q * ss + t] = sum;
+        }
+}
+
+static void axpy_f16_multi_scalar(int n, int rows, const float *a, size_t as, const void *x, size_t stride, int nq,
+                                  float *y)
+{
+    for (int q = 0; q < nq; q++)
+        axpy_f16_rows_scalar(n, rows, a + (size_t)q * as, x, stride, y + (size_t)q * n);
+}
+
 /* The F16 attention kernels of the current level, chosen once (like the dispatch table). */
 static struct {
     lb_axpy_fn axpy;
     void (*dot_rows)(int, int, const void *, size_t, const void *, float *);
     void (*axpy_rows)(int, int, const float *, const void *, size_t, float *);
+    void (*dot_multi)(int, int, const void *, size_t, int, const float *, float *, size_t);
+    void (*axpy_multi)(int, int, const float *, size_t, const void *, size_t, int, float *);
 } g_f16;
 static pthread_once_t g_f16_once = PTHREAD_ONCE_INIT;
 
@@ -143,6 +167,8 @@ static void f16_select(void)
     g_f16.axpy = k.axpy_f16 ? k.axpy_f16 : axpy_f16_scalar;
     g_f16.dot_rows = k.dot_f16_rows ? k.dot_f16_rows : dot_f16_rows_scalar;
     g_f16.axpy_rows = k.axpy_f16_rows ? k.axpy_f16_rows : axpy_f16_rows_scalar;
+    g_f16.dot_multi = k.dot_f16_multi ? k.dot_f16_multi : dot_f16_multi_scalar;
+    g_f16.axpy_multi = k.axpy_f16_multi ? k.axpy_f16_multi : axpy_f16_multi_scalar;
 }
 
 void lb_axpy_f16(int n, float a, const void *x, float *y)
@@ -161,6 +187,18 @@ void lb_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t str
 {
     pthread_once(&g_f16_once, f16_select);
     g_f16.axpy_rows(n, rows, a, x, stride, y);
+}
+
+void lb_dot_f16_multi(int n, int rows, const void *x, size_t stride, int nq, const float *y, float *s, size_t ss)
+{
+    pthread_once(&g_f16_once, f16_select);
+    g_f16.dot_multi(n, rows, x, stride, nq, y, s, ss);
+}
+
+void lb_axpy_f16_multi(int n, int rows, const float *a, size_t as, const void *x, size_t stride, int nq, float *y)
+{
+    pthread_once(&g_f16_once, f16_select);
+    g_f16.axpy_multi(n, rows, a, as, x, stride, nq, y);
 }
 
 static void silu_mul_scalar(int n, float *g, const float *u)

@@ -33,6 +33,11 @@ typedef struct lb_simd_kernels {
     /* attention over a run of K/V rows: per-row dots and axpys, results as the per-row calls */
     void (*dot_f16_rows)(int n, int rows, const void *x, size_t stride, const void *y, float *s);
     void (*axpy_f16_rows)(int n, int rows, const float *a, const void *x, size_t stride, float *y);
+    /* the same for several queries sharing the rows (query heads of one K/V head, tokens) */
+    void (*dot_f16_multi)(int n, int rows, const void *x, size_t stride, int nq, const float *y, float *s,
+                          size_t ss);
+    void (*axpy_f16_multi)(int n, int rows, const float *a, size_t as, const void *x, size_t stride, int nq,
+                           float *y);
     /* GEMV for one token over rows [r0, r1); gemv_q8_0 is NULL without VNNI. */
     lb_gemv_fn gemv_q4_0, gemv_q8_0;
     void (*gemv_act_from_q8_0)(const void *q, int k, lbs_gemv_act *act);
@@ -78,6 +83,13 @@ void lb_axpy_f16(int n, float a, const void *x, float *y);
 void lb_dot_f16_rows(int n, int rows, const void *x, size_t stride, const void *y, float *s);
 void lb_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t stride, float *y);
 
+/* Several queries over the same F16 rows (x, rows `stride` elements apart), at the current
+ * level: s[q * ss + t] = x[t] . y[q] for float queries y (n apart; n % 8 == 0, n <= 256),
+ * summed in an order of its own (within float rounding of lb_dot_f16_rows); and
+ * y[q * n + d] += sum over t of a[q * as + t] * x[t][d], equal to lb_axpy_f16_rows per query. */
+void lb_dot_f16_multi(int n, int rows, const void *x, size_t stride, int nq, const float *y, float *s, size_t ss);
+void lb_axpy_f16_multi(int n, int rows, const float *a, size_t as, const void *x, size_t stride, int nq, float *y);
+
 /* Kernels for exactly `isa` (AVX2, AVXVNNI, AVX512; AMX uses the AVX512 vector kernels) —
  * for tests comparing each level against scalar. Entries are NULL for SCALAR. The caller must
  * not call them unless the CPU supports isa (lb_cpu_caps_get()->best >= isa). */
@@ -106,6 +118,10 @@ const char *lb_kernels_install_simd(struct lb_type_traits *table);
     void lb_kern_##isa##_axpy_f16(int n, float a, const void *x, float *y);                 \
     void lb_kern_##isa##_dot_f16_rows(int n, int rows, const void *x, size_t stride, const void *y, float *s); \
     void lb_kern_##isa##_axpy_f16_rows(int n, int rows, const float *a, const void *x, size_t stride, float *y); \
+    void lb_kern_##isa##_dot_f16_multi(int n, int rows, const void *x, size_t stride, int nq, const float *y, \
+                                       float *s, size_t ss);                                   \
+    void lb_kern_##isa##_axpy_f16_multi(int n, int rows, const float *a, size_t as, const void *x, size_t stride, \
+                                        int nq, float *y);                                     \
     void lb_kern_##isa##_gemv_q4_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y); \
     void lb_kern_##isa##_gemv_act_from_q8_0(const void *q, int k, lbs_gemv_act *act);      \
     void lb_kern_##isa##_f16_acc_fma(int n_fma, int n, uint16_t *acc, const uint16_t *v, float vs); \

@@ -397,6 +397,129 @@ void KERN(axpy_f16_rows)(int n, int rows, const float *a, const void *vx, size_t
             KERN(axpy_f16)(n - i, a[t], x + (size_t)t * stride + i, y + i);
 }
 
+/* r[i] (8 floats each) -> r[i] = element i of every input, for an 8x8 block. */
+static inline void k_transpose8(__m256 r[8])
+{
+    __m256 t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        r[4 * i + 0] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+        t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+    }
+    for (int i = 0; i < 8; i++)
+        r[i] = t[i];
+}
+
+/* Scores of nq queries against F16 rows: s[q * ss + t] = x[t] . y[q] for t < rows (rows
+ * `stride` elements apart; queries floats, n apart), n a multiple of 8 up to 256. Eight rows
+ * at a time are converted once and transposed, so every query costs one FMA per dimension
+ * for 8 rows and no horizontal sum; each sum runs over the dimensions in order, even and
+ * odd ones apart (a summation order of its own: within float rounding of the per-row dot). */
+void KERN(dot_f16_multi)(int n, int rows, const void *vx, size_t stride, int nq, const float *y, float *s,
+                         size_t ss)
+{
+    const uint16_t *x = vx;
+    float kt[256 * 8] __attribute__((aligned(32)));
+    for (int t0 = 0; t0 < rows; t0 += 8) {
+        int nr = rows - t0 < 8 ? rows - t0 : 8;
+        for (int d = 0; d < n; d += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = i < nr ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + (size_t)(t0 + i) * stride + d)))
+                              : _mm256_setzero_ps();
+            k_transpose8(r);
+            for (int i = 0; i < 8; i++)
+                _mm256_store_ps(kt + (size_t)(d + i) * 8, r[i]);
+        }
+        for (int q0 = 0; q0 < nq; q0 += 4) { /* four queries' chains in registers */
+            int m = nq - q0 < 4 ? nq - q0 : 4;
+            const float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : y0, *y2 = m > 2 ? y0 + 2 * n : y0,
+                        *y3 = m > 3 ? y0 + 3 * n : y0;
+            __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+            for (int d = 0; d < n; d += 2) {
+                __m256 k0 = _mm256_load_ps(kt + (size_t)d * 8), k1 = _mm256_load_ps(kt + (size_t)(d + 1) * 8);
+                e0 = _mm256_fmadd_ps(_mm256_broadcast_ss(y0 + d), k0, e0);
+                e1 = _mm256_fmadd_ps(_mm256_broadcast_ss(y1 + d), k0, e1);
+                e2 = _mm256_fmadd_ps(_mm256_broadcast_ss(y2 + d), k0, e2);
+                e3 = _mm256_fmadd_ps(_mm256_broadcast_ss(y3 + d), k0, e3);
+                o0 = _mm256_fmadd_ps(_mm256_broadcast_ss(y0 + d + 1), k1, o0);
+                o1 = _mm256_fmadd_ps(_mm256_broadcast_ss(y1 + d + 1), k1, o1);
+                o2 = _mm256_fmadd_ps(_mm256_broadcast_ss(y2 + d + 1), k1, o2);
+                o3 = _mm256_fmadd_ps(_mm256_broadcast_ss(y3 + d + 1), k1, o3);
+            }
+            float out[4][8] __attribute__((aligned(32)));
+            _mm256_store_ps(out[0], _mm256_add_ps(e0, o0));
+            _mm256_store_ps(out[1], _mm256_add_ps(e1, o1));
+            _mm256_store_ps(out[2], _mm256_add_ps(e2, o2));
+            _mm256_store_ps(out[3], _mm256_add_ps(e3, o3));
+            for (int j = 0; j < m; j++)
+                memcpy(s + (size_t)(q0 + j) * ss + t0, out[j], (size_t)nr * sizeof(float));
+        }
+    }
+}
+
+/* y[q * n + d] += sum over t < rows of a[q * as + t] * x[t][d] (F16 rows `stride` elements
+ * apart) for q < nq: per element the operations of axpy_f16_rows, in its order; each row's
+ * 16-element pieces are converted once for four outputs. */
+void KERN(axpy_f16_multi)(int n, int rows, const float *a, size_t as, const void *vx, size_t stride, int nq,
+                          float *y)
+{
+    const uint16_t *x = vx;
+    const int n16 = n & ~15;
+    float spare[256] __attribute__((aligned(32))); /* the unused outputs of a last group of 1-3 */
+    for (int q0 = 0; q0 < nq; q0 += 4) { /* four outputs' 16-element pieces in registers */
+        int m = nq - q0 < 4 ? nq - q0 : 4;
+        if (m < 4)
+            memset(spare, 0, sizeof spare);
+        const float *a0 = a + (size_t)q0 * as, *a1 = m > 1 ? a0 + as : a0, *a2 = m > 2 ? a0 + 2 * as : a0,
+                    *a3 = m > 3 ? a0 + 3 * as : a0;
+        float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : spare, *y2 = m > 2 ? y0 + 2 * n : spare,
+              *y3 = m > 3 ? y0 + 3 * n : spare;
+        for (int i = 0; i < n16; i += 16) {
+            __m256 l0 = _mm256_loadu_ps(y0 + i), h0 = _mm256_loadu_ps(y0 + i + 8);
+            __m256 l1 = _mm256_loadu_ps(y1 + i), h1 = _mm256_loadu_ps(y1 + i + 8);
+            __m256 l2 = _mm256_loadu_ps(y2 + i), h2 = _mm256_loadu_ps(y2 + i + 8);
+            __m256 l3 = _mm256_loadu_ps(y3 + i), h3 = _mm256_loadu_ps(y3 + i + 8);
+            for (int t = 0; t < rows; t++) {
+                const uint16_t *r = x + (size_t)t * stride + i;
+                __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)r));
+                __m256 v1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8)));
+                __m256 b0 = _mm256_broadcast_ss(a0 + t), b1 = _mm256_broadcast_ss(a1 + t);
+                __m256 b2 = _mm256_broadcast_ss(a2 + t), b3 = _mm256_broadcast_ss(a3 + t);
+                l0 = _mm256_fmadd_ps(b0, v0, l0);
+                h0 = _mm256_fmadd_ps(b0, v1, h0);
+                l1 = _mm256_fmadd_ps(b1, v0, l1);
+                h1 = _mm256_fmadd_ps(b1, v1, h1);
+                l2 = _mm256_fmadd_ps(b2, v0, l2);
+                h2 = _mm256_fmadd_ps(b2, v1, h2);
+                l3 = _mm256_fmadd_ps(b3, v0, l3);
+                h3 = _mm256_fmadd_ps(b3, v1, h3);
+            }
+            _mm256_storeu_ps(y0 + i, l0);
+            _mm256_storeu_ps(y0 + i + 8, h0);
+            _mm256_storeu_ps(y1 + i, l1);
+            _mm256_storeu_ps(y1 + i + 8, h1);
+            _mm256_storeu_ps(y2 + i, l2);
+            _mm256_storeu_ps(y2 + i + 8, h2);
+            _mm256_storeu_ps(y3 + i, l3);
+            _mm256_storeu_ps(y3 + i + 8, h3);
+        }
+    }
+    if (n16 < n)
+        for (int q = 0; q < nq; q++)
+            for (int t = 0; t < rows; t++)
+                KERN(axpy_f16)(n - n16, a[(size_t)q * as + t], x + (size_t)t * stride + n16, y + (size_t)q * n + n16);
+}
+
 /* ---- GEMV for one token (generation): 4 weight rows share each activation block ----
  * Activations come pre-split (lbs_gemv_act): int8 values, float scales per 32-block and the
  * per-block lane sums times the weight offset (8 for Q4_0's nibbles, 128 for Q8_0 read as

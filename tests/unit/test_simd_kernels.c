@@ -431,6 +431,68 @@ TEST(simd_q4_0_zmm_variant)
     }
 }
 
+/* Several queries over shared K/V rows: scores within float rounding of the exact dot
+ * (their summation order is their own), value sums equal to axpy_f16_rows per query bit for
+ * bit, at every level and dispatched; row counts around the 8-row blocks, query counts
+ * around the kernels' groups, head sizes with a 16-element tail or none. */
+TEST(simd_f16_attention_multi_queries)
+{
+    lb_isa lv[LB_ISA_COUNT];
+    int nl = levels(lv);
+    enum { STRIDE = 160, ROWS = 19, NQ = 13, HD = 136 };
+    static uint16_t kv[ROWS * STRIDE];
+    static float qf[NQ * HD], a[NQ * ROWS], s_got[NQ * ROWS], y_ref[NQ * HD], y_got[NQ * HD];
+    for (int i = 0; i < ROWS * STRIDE; i++)
+        kv[i] = f2h(frnd() * 4);
+    for (int i = 0; i < NQ * HD; i++)
+        qf[i] = h2f(f2h(frnd() * 4));
+    for (int i = 0; i < NQ * ROWS; i++)
+        a[i] = h2f(f2h(fabsf(frnd())));
+    const int ns[] = { 64, 128, 136, 8 }, rs[] = { 1, 7, 8, 9, 19 }, qs[] = { 1, 3, 4, 7, 13 };
+    for (int l = 0; l <= nl; l++) {
+        lb_simd_kernels k;
+        if (l < nl)
+            lb_simd_kernels_for(lv[l], &k);
+        const char *lvl = l < nl ? lb_isa_name(lv[l]) : "dispatched";
+        for (int ni = 0; ni < 4; ni++)
+            for (int ri = 0; ri < 5; ri++)
+                for (int qi = 0; qi < 5; qi++) {
+                    int n = ns[ni], rows = rs[ri], nq = qs[qi];
+                    if (l < nl)
+                        k.dot_f16_multi(n, rows, kv, STRIDE, nq, qf, s_got, ROWS);
+                    else
+                        lb_dot_f16_multi(n, rows, kv, STRIDE, nq, qf, s_got, ROWS);
+                    int bad = 0;
+                    for (int q = 0; q < nq; q++)
+                        for (int t = 0; t < rows; t++) {
+                            double want = 0, mag = 0;
+                            for (int d = 0; d < n; d++) {
+                                double p = (double)h2f(kv[t * STRIDE + d]) * qf[q * n + d];
+                                want += p;
+                                mag += fabs(p);
+                            }
+                            if (!(fabs(s_got[q * ROWS + t] - want) <= 1e-6 * mag + 1e-30) && bad++ < 3)
+                                CHECK_MSG(0, "%s dot multi n=%d rows=%d nq=%d: q %d row %d: %g vs %g", lvl, n, rows, nq, q,
+                                          t, s_got[q * ROWS + t], want);
+                        }
+                    for (int i = 0; i < nq * n; i++)
+                        y_ref[i] = y_got[i] = frnd();
+                    for (int q = 0; q < nq; q++) {
+                        if (l < nl)
+                            k.axpy_f16_rows(n, rows, a + q * ROWS, kv, STRIDE, y_ref + q * n);
+                        else
+                            lb_axpy_f16_rows(n, rows, a + q * ROWS, kv, STRIDE, y_ref + q * n);
+                    }
+                    if (l < nl)
+                        k.axpy_f16_multi(n, rows, a, ROWS, kv, STRIDE, nq, y_got);
+                    else
+                        lb_axpy_f16_multi(n, rows, a, ROWS, kv, STRIDE, nq, y_got);
+                    CHECK_MSG(memcmp(y_ref, y_got, sizeof(float) * nq * n) == 0, "%s axpy multi n=%d rows=%d nq=%d", lvl,
+                              n, rows, nq);
+                }
+    }
+}
+
 TEST(simd_gemv_rows_match_vec_dot)
 {
     lb_isa lv[LB_ISA_COUNT];
