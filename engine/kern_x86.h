@@ -419,48 +419,78 @@ static inline void k_transpose8(__m256 r[8])
         r[i] = t[i];
 }
 
+/* Vectors of the multi-query attention kernels: 16 lanes where AVX-512 is compiled in, else
+ * 8. Each lane does the same arithmetic either way, so both widths give the same results. */
+#if defined(__AVX512F__)
+#define MQ_W 16
+typedef __m512 mq_vec;
+#define MQ_ZERO() _mm512_setzero_ps()
+#define MQ_LOAD(p) _mm512_load_ps(p)
+#define MQ_LOADU(p) _mm512_loadu_ps(p)
+#define MQ_STORE(p, v) _mm512_store_ps(p, v)
+#define MQ_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define MQ_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define MQ_ADD(a, b) _mm512_add_ps(a, b)
+#define MQ_BCAST(p) _mm512_set1_ps(*(p))
+#define MQ_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#else
+#define MQ_W 8
+typedef __m256 mq_vec;
+#define MQ_ZERO() _mm256_setzero_ps()
+#define MQ_LOAD(p) _mm256_load_ps(p)
+#define MQ_LOADU(p) _mm256_loadu_ps(p)
+#define MQ_STORE(p, v) _mm256_store_ps(p, v)
+#define MQ_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define MQ_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define MQ_ADD(a, b) _mm256_add_ps(a, b)
+#define MQ_BCAST(p) _mm256_broadcast_ss(p)
+#define MQ_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#endif
+
 /* Scores of nq queries against F16 rows: s[q * ss + t] = x[t] . y[q] for t < rows (rows
- * `stride` elements apart; queries floats, n apart), n a multiple of 8 up to 256. Eight rows
+ * `stride` elements apart; queries floats, n apart), n a multiple of 8 up to 256. MQ_W rows
  * at a time are converted once and transposed, so every query costs one FMA per dimension
- * for 8 rows and no horizontal sum; each sum runs over the dimensions in order, even and
+ * for MQ_W rows and no horizontal sum; each sum runs over the dimensions in order, even and
  * odd ones apart (a summation order of its own: within float rounding of the per-row dot). */
 void KERN(dot_f16_multi)(int n, int rows, const void *vx, size_t stride, int nq, const float *y, float *s,
                          size_t ss)
 {
     const uint16_t *x = vx;
-    float kt[256 * 8] __attribute__((aligned(32)));
-    for (int t0 = 0; t0 < rows; t0 += 8) {
-        int nr = rows - t0 < 8 ? rows - t0 : 8;
-        for (int d = 0; d < n; d += 8) {
-            __m256 r[8];
-            for (int i = 0; i < 8; i++)
-                r[i] = i < nr ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + (size_t)(t0 + i) * stride + d)))
-                              : _mm256_setzero_ps();
-            k_transpose8(r);
-            for (int i = 0; i < 8; i++)
-                _mm256_store_ps(kt + (size_t)(d + i) * 8, r[i]);
-        }
+    float kt[256 * MQ_W] __attribute__((aligned(64))); /* [dimension][row] */
+    for (int t0 = 0; t0 < rows; t0 += MQ_W) {
+        int nr = rows - t0 < MQ_W ? rows - t0 : MQ_W;
+        for (int h = 0; h < MQ_W; h += 8) /* 8x8 transposes into lanes h..h+7 */
+            for (int d = 0; d < n; d += 8) {
+                __m256 r[8];
+                for (int i = 0; i < 8; i++)
+                    r[i] = h + i < nr ? _mm256_cvtph_ps(
+                                            _mm_loadu_si128((const __m128i *)(x + (size_t)(t0 + h + i) * stride + d)))
+                                      : _mm256_setzero_ps();
+                k_transpose8(r);
+                for (int i = 0; i < 8; i++)
+                    _mm256_store_ps(kt + (size_t)(d + i) * MQ_W + h, r[i]);
+            }
         for (int q0 = 0; q0 < nq; q0 += 4) { /* four queries' chains in registers */
             int m = nq - q0 < 4 ? nq - q0 : 4;
             const float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : y0, *y2 = m > 2 ? y0 + 2 * n : y0,
                         *y3 = m > 3 ? y0 + 3 * n : y0;
-            __m256 e0 = _mm256_setzero_ps(), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+            mq_vec e0 = MQ_ZERO(), e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
             for (int d = 0; d < n; d += 2) {
-                __m256 k0 = _mm256_load_ps(kt + (size_t)d * 8), k1 = _mm256_load_ps(kt + (size_t)(d + 1) * 8);
-                e0 = _mm256_fmadd_ps(_mm256_broadcast_ss(y0 + d), k0, e0);
-                e1 = _mm256_fmadd_ps(_mm256_broadcast_ss(y1 + d), k0, e1);
-                e2 = _mm256_fmadd_ps(_mm256_broadcast_ss(y2 + d), k0, e2);
-                e3 = _mm256_fmadd_ps(_mm256_broadcast_ss(y3 + d), k0, e3);
-                o0 = _mm256_fmadd_ps(_mm256_broadcast_ss(y0 + d + 1), k1, o0);
-                o1 = _mm256_fmadd_ps(_mm256_broadcast_ss(y1 + d + 1), k1, o1);
-                o2 = _mm256_fmadd_ps(_mm256_broadcast_ss(y2 + d + 1), k1, o2);
-                o3 = _mm256_fmadd_ps(_mm256_broadcast_ss(y3 + d + 1), k1, o3);
+                mq_vec k0 = MQ_LOAD(kt + (size_t)d * MQ_W), k1 = MQ_LOAD(kt + (size_t)(d + 1) * MQ_W);
+                e0 = MQ_FMA(MQ_BCAST(y0 + d), k0, e0);
+                e1 = MQ_FMA(MQ_BCAST(y1 + d), k0, e1);
+                e2 = MQ_FMA(MQ_BCAST(y2 + d), k0, e2);
+                e3 = MQ_FMA(MQ_BCAST(y3 + d), k0, e3);
+                o0 = MQ_FMA(MQ_BCAST(y0 + d + 1), k1, o0);
+                o1 = MQ_FMA(MQ_BCAST(y1 + d + 1), k1, o1);
+                o2 = MQ_FMA(MQ_BCAST(y2 + d + 1), k1, o2);
+                o3 = MQ_FMA(MQ_BCAST(y3 + d + 1), k1, o3);
             }
-            float out[4][8] __attribute__((aligned(32)));
-            _mm256_store_ps(out[0], _mm256_add_ps(e0, o0));
-            _mm256_store_ps(out[1], _mm256_add_ps(e1, o1));
-            _mm256_store_ps(out[2], _mm256_add_ps(e2, o2));
-            _mm256_store_ps(out[3], _mm256_add_ps(e3, o3));
+            float out[4][MQ_W] __attribute__((aligned(64)));
+            MQ_STORE(out[0], MQ_ADD(e0, o0));
+            MQ_STORE(out[1], MQ_ADD(e1, o1));
+            MQ_STORE(out[2], MQ_ADD(e2, o2));
+            MQ_STORE(out[3], MQ_ADD(e3, o3));
             for (int j = 0; j < m; j++)
                 memcpy(s + (size_t)(q0 + j) * ss + t0, out[j], (size_t)nr * sizeof(float));
         }
@@ -469,14 +499,14 @@ void KERN(dot_f16_multi)(int n, int rows, const void *vx, size_t stride, int nq,
 
 /* y[q * n + d] += sum over t < rows of a[q * as + t] * x[t][d] (F16 rows `stride` elements
  * apart) for q < nq: per element the operations of axpy_f16_rows, in its order; each row's
- * 16-element pieces are converted once for four outputs. */
+ * pieces of 2 * MQ_W elements are converted once for four outputs. */
 void KERN(axpy_f16_multi)(int n, int rows, const float *a, size_t as, const void *vx, size_t stride, int nq,
                           float *y)
 {
     const uint16_t *x = vx;
-    const int n16 = n & ~15;
-    float spare[256] __attribute__((aligned(32))); /* the unused outputs of a last group of 1-3 */
-    for (int q0 = 0; q0 < nq; q0 += 4) { /* four outputs' 16-element pieces in registers */
+    const int P = 2 * MQ_W, np = n / P * P;
+    float spare[256] __attribute__((aligned(64))); /* the unused outputs of a last group of 1-3 */
+    for (int q0 = 0; q0 < nq; q0 += 4) {
         int m = nq - q0 < 4 ? nq - q0 : 4;
         if (m < 4)
             memset(spare, 0, sizeof spare);
@@ -484,40 +514,38 @@ void KERN(axpy_f16_multi)(int n, int rows, const float *a, size_t as, const void
                     *a3 = m > 3 ? a0 + 3 * as : a0;
         float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : spare, *y2 = m > 2 ? y0 + 2 * n : spare,
               *y3 = m > 3 ? y0 + 3 * n : spare;
-        for (int i = 0; i < n16; i += 16) {
-            __m256 l0 = _mm256_loadu_ps(y0 + i), h0 = _mm256_loadu_ps(y0 + i + 8);
-            __m256 l1 = _mm256_loadu_ps(y1 + i), h1 = _mm256_loadu_ps(y1 + i + 8);
-            __m256 l2 = _mm256_loadu_ps(y2 + i), h2 = _mm256_loadu_ps(y2 + i + 8);
-            __m256 l3 = _mm256_loadu_ps(y3 + i), h3 = _mm256_loadu_ps(y3 + i + 8);
+        for (int i = 0; i < np; i += P) {
+            mq_vec l0 = MQ_LOADU(y0 + i), h0 = MQ_LOADU(y0 + i + MQ_W);
+            mq_vec l1 = MQ_LOADU(y1 + i), h1 = MQ_LOADU(y1 + i + MQ_W);
+            mq_vec l2 = MQ_LOADU(y2 + i), h2 = MQ_LOADU(y2 + i + MQ_W);
+            mq_vec l3 = MQ_LOADU(y3 + i), h3 = MQ_LOADU(y3 + i + MQ_W);
             for (int t = 0; t < rows; t++) {
                 const uint16_t *r = x + (size_t)t * stride + i;
-                __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)r));
-                __m256 v1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r + 8)));
-                __m256 b0 = _mm256_broadcast_ss(a0 + t), b1 = _mm256_broadcast_ss(a1 + t);
-                __m256 b2 = _mm256_broadcast_ss(a2 + t), b3 = _mm256_broadcast_ss(a3 + t);
-                l0 = _mm256_fmadd_ps(b0, v0, l0);
-                h0 = _mm256_fmadd_ps(b0, v1, h0);
-                l1 = _mm256_fmadd_ps(b1, v0, l1);
-                h1 = _mm256_fmadd_ps(b1, v1, h1);
-                l2 = _mm256_fmadd_ps(b2, v0, l2);
-                h2 = _mm256_fmadd_ps(b2, v1, h2);
-                l3 = _mm256_fmadd_ps(b3, v0, l3);
-                h3 = _mm256_fmadd_ps(b3, v1, h3);
+                mq_vec v0 = MQ_F16(r), v1 = MQ_F16(r + MQ_W);
+                mq_vec b0 = MQ_BCAST(a0 + t), b1 = MQ_BCAST(a1 + t), b2 = MQ_BCAST(a2 + t), b3 = MQ_BCAST(a3 + t);
+                l0 = MQ_FMA(b0, v0, l0);
+                h0 = MQ_FMA(b0, v1, h0);
+                l1 = MQ_FMA(b1, v0, l1);
+                h1 = MQ_FMA(b1, v1, h1);
+                l2 = MQ_FMA(b2, v0, l2);
+                h2 = MQ_FMA(b2, v1, h2);
+                l3 = MQ_FMA(b3, v0, l3);
+                h3 = MQ_FMA(b3, v1, h3);
             }
-            _mm256_storeu_ps(y0 + i, l0);
-            _mm256_storeu_ps(y0 + i + 8, h0);
-            _mm256_storeu_ps(y1 + i, l1);
-            _mm256_storeu_ps(y1 + i + 8, h1);
-            _mm256_storeu_ps(y2 + i, l2);
-            _mm256_storeu_ps(y2 + i + 8, h2);
-            _mm256_storeu_ps(y3 + i, l3);
-            _mm256_storeu_ps(y3 + i + 8, h3);
+            MQ_STOREU(y0 + i, l0);
+            MQ_STOREU(y0 + i + MQ_W, h0);
+            MQ_STOREU(y1 + i, l1);
+            MQ_STOREU(y1 + i + MQ_W, h1);
+            MQ_STOREU(y2 + i, l2);
+            MQ_STOREU(y2 + i + MQ_W, h2);
+            MQ_STOREU(y3 + i, l3);
+            MQ_STOREU(y3 + i + MQ_W, h3);
         }
     }
-    if (n16 < n)
+    if (np < n) /* the rest as axpy_f16_rows's tail: FMAs by 8, then scalar */
         for (int q = 0; q < nq; q++)
             for (int t = 0; t < rows; t++)
-                KERN(axpy_f16)(n - n16, a[(size_t)q * as + t], x + (size_t)t * stride + n16, y + (size_t)q * n + n16);
+                KERN(axpy_f16)(n - np, a[(size_t)q * as + t], x + (size_t)t * stride + np, y + (size_t)q * n + np);
 }
 
 /* ---- GEMV for one token (generation): 4 weight rows share each activation block ----
