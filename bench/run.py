@@ -9,7 +9,8 @@ bench/results/latest.json. The 1-minute load average is recorded before every ru
 
 Environment: BENCH_THREADS="1 2", BENCH_REPS=3, BENCH_MODELS="llama1b-q4_0 ..." (subset),
 BENCH_PP=128, BENCH_TG=64, PYTHON (for mkgguf, needs numpy), ORACLE (oracle.mjs path),
-MKGGUF (mkgguf.py path), BENCH_GEMM=0 (skip the matmul microbenchmark)."""
+MKGGUF (mkgguf.py path), BENCH_GEMM=0 (skip the matmul microbenchmark), BENCH_LONG=2048
+(the long-prompt comparison on the qwen2 model at the largest thread count; 0 skips it)."""
 import json, os, platform, re, statistics, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -188,6 +189,30 @@ def main():
         with open(RESULTS_JSON, "w") as f:
             json.dump(res, f, indent=1)
         write_md(res)
+    long_pp = int(os.environ.get("BENCH_LONG", "2048"))
+    long_model = "qwen05b-q8_0"
+    if long_pp > 0 and long_model in res["models"]:
+        # A chat's history as the prompt: attention grows with it, the weights do not.
+        t, path = max(threads), os.path.join(BENCH_DIR, long_model + ".gguf")
+        res["long"] = {"pp": long_pp, "tg": tg, "threads": t, "model": long_model}
+        for r in range(reps):
+            for eng in ("llmbox", "llama.cpp"):
+                la = loadavg()
+                if eng == "llmbox":
+                    cmd = [LLMBOX, "bench", "-m", path, "-p", str(long_pp), "-n", str(tg), "-t", str(t), "--json"]
+                else:
+                    cmd = ["node", ORACLE, "-m", path, "--bench", "--pp", str(long_pp), "--tg", str(tg), "-t", str(t),
+                           "-c", str(long_pp + tg)]
+                try:
+                    d = run_json(cmd)
+                    row = {"kind": eng + "-long", "model": long_model, "threads": t, "rep": r, "loadavg": la,
+                           "pp_tps": d.get("pp_tps"), "tg_tps": d.get("tg_tps"), "raw": d}
+                except Exception as e:
+                    row = {"kind": eng + "-long", "model": long_model, "threads": t, "rep": r, "loadavg": la,
+                           "error": str(e)[-300:]}
+                res["runs"].append(row)
+                print(f"bench: {eng} long {long_model} t={t} rep={r}: pp={row.get('pp_tps')} tg={row.get('tg_tps')}"
+                      + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
     if os.path.exists(GEMM_BENCH) and os.environ.get("BENCH_GEMM", "1") != "0":
         print("bench: gemm_bench (1 thread, after the engine runs)", flush=True)
         p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3", "-c"], capture_output=True, text=True, timeout=900)
@@ -247,6 +272,22 @@ def write_md(res):
             pct = lambda a: (100 * a / roof) if a and roof else None
             L.append(f"| {mi['desc']} ({mi['file_mib']} MiB) | {t} | {fmt(lp)} | {fmt(op)} | {fmt(ratio(lp, op), 2)}× | "
                      f"{fmt(lt)} | {fmt(ot)} | {fmt(ratio(lt, ot), 2)}× | {fmt(bw)} | {fmt(roof)} | {fmt(pct(lt), 0)}% | {fmt(pct(ot), 0)}% |")
+    lg = res.get("long")
+    if lg:
+        def lruns(kind, key):
+            return [r.get(key) for r in res["runs"] if r["kind"] == kind and r.get(key)]
+        mi = res["models"][lg["model"]]
+        lp, op = med(lruns("llmbox-long", "pp_tps")), med(lruns("llama.cpp-long", "pp_tps"))
+        lt, ot = med(lruns("llmbox-long", "tg_tps")), med(lruns("llama.cpp-long", "tg_tps"))
+        ratio = lambda a, b: (a / b) if a and b else None
+        L.append("")
+        L.append(f"Long prompt: {lg['pp']} tokens, then {lg['tg']} generated after them, {lg['threads']} threads, "
+                 f"context {lg['pp'] + lg['tg']} on both sides (llmbox sizes it so), medians:")
+        L.append("")
+        L.append("| model | llmbox pp | llama.cpp pp | pp ratio | llmbox tg | llama.cpp tg | tg ratio |")
+        L.append("|---|---|---|---|---|---|---|")
+        L.append(f"| {mi['desc']} | {fmt(lp)} | {fmt(op)} | {fmt(ratio(lp, op), 2)}× | {fmt(lt)} | {fmt(ot)} | "
+                 f"{fmt(ratio(lt, ot), 2)}× |")
     errs = [r for r in res["runs"] if "error" in r]
     if errs:
         L.append("")
