@@ -110,7 +110,8 @@ int lb_ctx_new(lb_model *m, const lb_ctx_params *p, lb_ctx **out, lb_err *err)
      * whole context would pass 2 MiB per thread. */
     int heads = hp->n_head / hp->n_head_kv;
     size_t per_tok = (size_t)heads * (size_t)c->n_ctx * sizeof(float);
-    c->attn_tok = per_tok * 8 <= (2u << 20) ? 8 : (int)((2u << 20) / per_tok) > 1 ? (int)((2u << 20) / per_tok) : 1;
+    size_t fit = (2u << 20) / per_tok;
+    c->attn_tok = fit >= 8 ? 8 : fit >= 1 ? (int)fit : 1;
     c->attn_scr = lb_attn_block_scratch(c->hd, c->attn_tok * heads, c->n_ctx);
     c->attn_buf = malloc(nt * c->attn_scr * sizeof(float));
     c->attn_blocks = malloc((B + 1) * sizeof(int));

@@ -12,14 +12,15 @@
 
 /* Below this many tokens the x4 kernels (one pass over the weights per 4 tokens) beat AMX,
  * whose fixed cost is unpacking every weight into tiles: measured end to end with `llmbox
- * bench -p N` on the 1B models, 2 threads (bench/RESULTS.md), the crossover is 11-12 tokens
- * for Q4_0 and 16-24 for Q4_K (its unpack also scales every sub-block). Other types have no
- * x4 kernels: AMX from 8 tokens (the B tiles are mostly padding below). */
+ * bench -p N` on the 1B and qwen2 models, 2 threads (bench/RESULTS.md), x4 wins up to 12
+ * tokens for Q4_0/Q8_0 (three whole passes) and AMX from 13; for Q4_K (its unpack also scales
+ * every sub-block) the crossover is 16-24. Other types have no x4 kernels: AMX from 8 tokens
+ * (the B tiles are mostly padding below). */
 static inline int lb_amx_min_tokens(uint32_t type, uint32_t layout)
 {
     if (layout != LB_LAYOUT_X4)
         return 8;
-    return type == LB_TYPE_Q4_K ? 20 : 12;
+    return type == LB_TYPE_Q4_K ? 20 : 13;
 }
 
 /* y = W x for n_tok >= lb_amx_min_tokens() tokens on AMX tiles when the CPU, the ISA level and W's type allow
