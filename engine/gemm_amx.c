@@ -4,6 +4,7 @@
  * each step multiplies those 32 rows with 32 tokens (four C tiles from two A and two B tiles,
  * so every tile load serves two products). */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -271,17 +272,17 @@ static void unpack_q4_K(const char *w, size_t rb, int n_rows, int r0, int kb_n, 
     }
 }
 
-/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) for one block: the same float
- * operations, in the same order, whatever the blocking. */
+/* acc[m] (16 tokens) += C[m] * da * s[m]  (- mn[m] * asum) for one block, acc taken as zero
+ * for the first: the same float operations, in the same order, whatever the blocking. */
 static inline void scale_block(float *acc, const int32_t *cbuf, const float *da, const float *as, const float *s,
-                               const float *mn)
+                               const float *mn, bool first)
 {
     __m512 dav = _mm512_loadu_ps(da);
 #pragma GCC unroll 16
     for (int m = 0; m < 16; m++) {
         __m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(cbuf + 16 * m));
-        _mm512_store_ps(acc + 16 * m,
-                        _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(s[m]), _mm512_load_ps(acc + 16 * m)));
+        __m512 prev = first ? _mm512_setzero_ps() : _mm512_load_ps(acc + 16 * m);
+        _mm512_store_ps(acc + 16 * m, _mm512_fmadd_ps(_mm512_mul_ps(c, dav), _mm512_set1_ps(s[m]), prev));
     }
     if (mn) {
         __m512 asv = _mm512_loadu_ps(as);
@@ -295,22 +296,26 @@ static inline void scale_block(float *acc, const int32_t *cbuf, const float *da,
 static inline void transpose16(__m512 r[16])
 {
     __m512 t[16];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
         r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
         r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
         r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
         t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
         t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
         t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
@@ -322,13 +327,16 @@ static inline void transpose16(__m512 r[16])
 /* Transposed write of a 16x16 result (rows x tokens) into y (tokens x rows). */
 static void store_tile(const float *obuf, float *y, size_t ldy, int t_end, int rows_valid)
 {
-    __m512 r[16];
+    __m512 r[16]; /* unrolled throughout, so r and transpose16's temporaries stay in registers */
+#pragma GCC unroll 16
     for (int m = 0; m < 16; m++)
         r[m] = _mm512_load_ps(obuf + 16 * m);
     transpose16(r);
     __mmask16 keep = (__mmask16)((1u << rows_valid) - 1);
-    for (int t = 0; t < t_end; t++)
-        _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; t++)
+        if (t < t_end)
+            _mm512_mask_storeu_ps(y + (size_t)t * ldy, keep, r[t]);
 }
 
 /* The next row groups' weights, fetched into L2 a few lines per step while these compute:
@@ -393,8 +401,6 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
     const float *as0 = a->asum + (size_t)tile * ts, *as1 = as0 + ts;
     const int8_t *A0 = rg[0].A, *A1 = rg[nr - 1].A;
     const float *s0 = rg[0].s, *s1 = rg[nr - 1].s, *mn0 = rg[0].mn, *mn1 = rg[nr - 1].mn;
-    for (int i = 0; i < 4 * 256; i += 16)
-        _mm512_store_ps(acc + i, _mm512_setzero_ps());
     for (int kb = 0; kb <= nkb; kb++) {
         const bool now = kb < nkb, prev = kb > 0;
         int32_t *cc = cb + (kb & 1) * 1024, *cp = cb + (~kb & 1) * 1024;
@@ -411,7 +417,7 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
             _tile_zero(0);
         }
         if (prev)
-            scale_block(acc, cp, da0 + o, as0 + o, s0 + o, mn0 ? mn0 + o : NULL);
+            scale_block(acc, cp, da0 + o, as0 + o, s0 + o, mn0 ? mn0 + o : NULL, kb == 1);
         if (now) {
             _tile_dpbssd(0, 4, 6);
             _tile_stored(0, cc, 64);
@@ -422,7 +428,7 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
                 _tile_zero(1);
             }
             if (prev)
-                scale_block(acc + 256, cp + 256, da1 + o, as1 + o, s0 + o, mn0 ? mn0 + o : NULL);
+                scale_block(acc + 256, cp + 256, da1 + o, as1 + o, s0 + o, mn0 ? mn0 + o : NULL, kb == 1);
             if (now) {
                 _tile_dpbssd(1, 4, 7);
                 _tile_stored(1, cc + 256, 64);
@@ -434,7 +440,7 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
                 _tile_zero(2);
             }
             if (prev)
-                scale_block(acc + 512, cp + 512, da0 + o, as0 + o, s1 + o, mn1 ? mn1 + o : NULL);
+                scale_block(acc + 512, cp + 512, da0 + o, as0 + o, s1 + o, mn1 ? mn1 + o : NULL, kb == 1);
             if (now) {
                 _tile_dpbssd(2, 5, 6);
                 _tile_stored(2, cc + 512, 64);
@@ -443,7 +449,7 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
                 if (now)
                     _tile_zero(3);
                 if (prev)
-                    scale_block(acc + 768, cp + 768, da1 + o, as1 + o, s1 + o, mn1 ? mn1 + o : NULL);
+                    scale_block(acc + 768, cp + 768, da1 + o, as1 + o, s1 + o, mn1 ? mn1 + o : NULL, kb == 1);
                 if (now) {
                     _tile_dpbssd(3, 5, 7);
                     _tile_stored(3, cc + 768, 64);
