@@ -388,6 +388,26 @@ static void unpack_group(const lb_gemm_acts *a, const char *w, size_t row_bytes,
         unpack_q4_K(w, row_bytes, r1, g, kb_n, rg->A, rg->s, rg->mn);
 }
 
+/* In tiles_2x2's block loop: product c = A tile ta x B tile tb for block kb (loading either
+ * tile first when asked), with the previous block's tile c scaled in between. */
+#define STEP(c, ta, pa, load_a, tb, pb, load_b, da, as, s, mn)                                                     \
+    do {                                                                                                         \
+        if (now) {                                                                                               \
+            if (load_a)                                                                                          \
+                _tile_loadd(ta, (pa) + (size_t)kb * 512, 32);                                                    \
+            if (load_b)                                                                                          \
+                _tile_loadd(tb, (pb) + (size_t)kb * 512, 64);                                                    \
+            _tile_zero(c);                                                                                       \
+        }                                                                                                        \
+        if (prev)                                                                                                \
+            scale_block(acc + (c) * 256, cp + (c) * 256, (da) + o, (as) + o, (s) + o, (mn) ? (mn) + o : NULL,    \
+                        kb == 1);                                                                                \
+        if (now) {                                                                                               \
+            _tile_dpbssd(c, ta, tb);                                                                             \
+            _tile_stored(c, cc + (c) * 256, 64);                                                                 \
+        }                                                                                                        \
+    } while (0)
+
 /* Row groups 0..nr-1 times token tiles tile..tile+nt-1 (nr, nt in 1..2) over all blocks. Each
  * product's C tile is stored right after it and scaled one block later, while the AMX unit
  * works on the next block; cb holds the two blocks' C tiles, acc the four float results. */
@@ -395,10 +415,10 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
                       float *y, size_t ldy, int r0, next_rows *next)
 {
     const int nkb = a->kb;
-    const size_t tb = (size_t)nkb * 512, ts = (size_t)nkb * 16;
-    const int8_t *B0 = a->b + (size_t)tile * tb, *B1 = B0 + tb;
-    const float *da0 = a->da + (size_t)tile * ts, *da1 = da0 + ts;
-    const float *as0 = a->asum + (size_t)tile * ts, *as1 = as0 + ts;
+    const size_t b_tile = (size_t)nkb * 512, s_tile = (size_t)nkb * 16; /* one token tile's B and scales */
+    const int8_t *B0 = a->b + (size_t)tile * b_tile, *B1 = B0 + b_tile;
+    const float *da0 = a->da + (size_t)tile * s_tile, *da1 = da0 + s_tile;
+    const float *as0 = a->asum + (size_t)tile * s_tile, *as1 = as0 + s_tile;
     const int8_t *A0 = rg[0].A, *A1 = rg[nr - 1].A;
     const float *s0 = rg[0].s, *s1 = rg[nr - 1].s, *mn0 = rg[0].mn, *mn1 = rg[nr - 1].mn;
     for (int kb = 0; kb <= nkb; kb++) {
@@ -411,50 +431,13 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
         for (int t = 2 * kb; t < 2 * kb + 2 && t < 16 * nt && tile * 16 + t < a->n_tok; t++)
             for (int i = 0; i < nr; i++)
                 __builtin_prefetch(y + (size_t)(tile * 16 + t) * ldy + r0 + 16 * i, 1, 3);
-        if (now) {
-            _tile_loadd(4, A0 + (size_t)kb * 512, 32);
-            _tile_loadd(6, B0 + (size_t)kb * 512, 64);
-            _tile_zero(0);
-        }
-        if (prev)
-            scale_block(acc, cp, da0 + o, as0 + o, s0 + o, mn0 ? mn0 + o : NULL, kb == 1);
-        if (now) {
-            _tile_dpbssd(0, 4, 6);
-            _tile_stored(0, cc, 64);
-        }
-        if (nt == 2) {
-            if (now) {
-                _tile_loadd(7, B1 + (size_t)kb * 512, 64);
-                _tile_zero(1);
-            }
-            if (prev)
-                scale_block(acc + 256, cp + 256, da1 + o, as1 + o, s0 + o, mn0 ? mn0 + o : NULL, kb == 1);
-            if (now) {
-                _tile_dpbssd(1, 4, 7);
-                _tile_stored(1, cc + 256, 64);
-            }
-        }
+        STEP(0, 4, A0, 1, 6, B0, 1, da0, as0, s0, mn0);
+        if (nt == 2)
+            STEP(1, 4, A0, 0, 7, B1, 1, da1, as1, s0, mn0);
         if (nr == 2) {
-            if (now) {
-                _tile_loadd(5, A1 + (size_t)kb * 512, 32);
-                _tile_zero(2);
-            }
-            if (prev)
-                scale_block(acc + 512, cp + 512, da0 + o, as0 + o, s1 + o, mn1 ? mn1 + o : NULL, kb == 1);
-            if (now) {
-                _tile_dpbssd(2, 5, 6);
-                _tile_stored(2, cc + 512, 64);
-            }
-            if (nt == 2) {
-                if (now)
-                    _tile_zero(3);
-                if (prev)
-                    scale_block(acc + 768, cp + 768, da1 + o, as1 + o, s1 + o, mn1 ? mn1 + o : NULL, kb == 1);
-                if (now) {
-                    _tile_dpbssd(3, 5, 7);
-                    _tile_stored(3, cc + 768, 64);
-                }
-            }
+            STEP(2, 5, A1, 1, 6, B0, 0, da0, as0, s1, mn1);
+            if (nt == 2)
+                STEP(3, 5, A1, 0, 7, B1, 0, da1, as1, s1, mn1);
         }
     }
     for (int i = 0; i < nr; i++)
@@ -463,6 +446,8 @@ static void tiles_2x2(const lb_gemm_acts *a, const row_group *rg, int nr, int ti
             store_tile(acc + (2 * i + j) * 256, y + (size_t)t0 * ldy + r0 + 16 * i, ldy, t_end, rg[i].rows_valid);
         }
 }
+
+#undef STEP
 
 void lb_amx_rows(const lb_gemm_acts *a, const void *w, size_t row_bytes, uint32_t layout, int n_rows, int r0,
                  int r1, float *y, size_t ldy, void *scratch)
