@@ -141,6 +141,25 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def engine_run(eng, kind, name, path, pp, tg, t, ctx, rep):
+    """One `llmbox bench` or llama.cpp run as a result row (errors kept in the row, not raised).
+    llmbox sizes its context to pp + tg itself; llama.cpp gets ctx."""
+    la = loadavg()
+    if eng == "llmbox":
+        cmd = [LLMBOX, "bench", "-m", path, "-p", str(pp), "-n", str(tg), "-t", str(t), "--json"]
+    else:
+        cmd = ["node", ORACLE, "-m", path, "--bench", "--pp", str(pp), "--tg", str(tg), "-t", str(t), "-c", str(ctx)]
+    row = {"kind": kind, "model": name, "threads": t, "rep": rep, "loadavg": la}
+    try:
+        d = run_json(cmd)
+        row.update({"pp_tps": d.get("pp_tps"), "tg_tps": d.get("tg_tps"), "raw": d})
+    except Exception as e:  # keep going: report the failure in the table
+        row["error"] = str(e)[-300:]
+    print(f"bench: {kind} {name} pp{pp} t={t} rep={rep}: pp={row.get('pp_tps')} tg={row.get('tg_tps')} load={la}"
+          + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
+    return row
+
+
 def main():
     threads = [int(x) for x in os.environ.get("BENCH_THREADS", "1 2").split()]
     reps = int(os.environ.get("BENCH_REPS", "3"))
@@ -169,20 +188,7 @@ def main():
             path = os.path.join(BENCH_DIR, name + ".gguf")
             for r in range(reps):
                 for eng in ("llmbox", "llama.cpp"):
-                    la = loadavg()
-                    if eng == "llmbox":
-                        cmd = [LLMBOX, "bench", "-m", path, "-p", str(pp), "-n", str(tg), "-t", str(t), "--json"]
-                    else:
-                        cmd = ["node", ORACLE, "-m", path, "--bench", "--pp", str(pp), "--tg", str(tg), "-t", str(t), "-c", "512"]
-                    try:
-                        d = run_json(cmd)
-                        row = {"kind": eng, "model": name, "threads": t, "rep": r, "loadavg": la,
-                               "pp_tps": d.get("pp_tps"), "tg_tps": d.get("tg_tps"), "raw": d}
-                    except Exception as e:  # keep going: report the failure in the table
-                        row = {"kind": eng, "model": name, "threads": t, "rep": r, "loadavg": la, "error": str(e)[-300:]}
-                    res["runs"].append(row)
-                    print(f"bench: {eng} {name} t={t} rep={r}: pp={row.get('pp_tps')} tg={row.get('tg_tps')} load={la}"
-                          + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
+                    res["runs"].append(engine_run(eng, eng, name, path, pp, tg, t, 512, r))
         # Partial results after each thread count, so an interrupted run still reports.
         res["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + " (partial)"
         res["loadavg_end"] = loadavg()
@@ -197,22 +203,7 @@ def main():
         res["long"] = {"pp": long_pp, "tg": tg, "threads": t, "model": long_model}
         for r in range(reps):
             for eng in ("llmbox", "llama.cpp"):
-                la = loadavg()
-                if eng == "llmbox":
-                    cmd = [LLMBOX, "bench", "-m", path, "-p", str(long_pp), "-n", str(tg), "-t", str(t), "--json"]
-                else:
-                    cmd = ["node", ORACLE, "-m", path, "--bench", "--pp", str(long_pp), "--tg", str(tg), "-t", str(t),
-                           "-c", str(long_pp + tg)]
-                try:
-                    d = run_json(cmd)
-                    row = {"kind": eng + "-long", "model": long_model, "threads": t, "rep": r, "loadavg": la,
-                           "pp_tps": d.get("pp_tps"), "tg_tps": d.get("tg_tps"), "raw": d}
-                except Exception as e:
-                    row = {"kind": eng + "-long", "model": long_model, "threads": t, "rep": r, "loadavg": la,
-                           "error": str(e)[-300:]}
-                res["runs"].append(row)
-                print(f"bench: {eng} long {long_model} t={t} rep={r}: pp={row.get('pp_tps')} tg={row.get('tg_tps')}"
-                      + (f" ERROR {row['error']}" if "error" in row else ""), flush=True)
+                res["runs"].append(engine_run(eng, eng + "-long", long_model, path, long_pp, tg, t, long_pp + tg, r))
     if os.path.exists(GEMM_BENCH) and os.environ.get("BENCH_GEMM", "1") != "0":
         print("bench: gemm_bench (1 thread, after the engine runs)", flush=True)
         p = subprocess.run([GEMM_BENCH, "-n", str(pp), "-r", "3", "-c"], capture_output=True, text=True, timeout=900)
