@@ -87,13 +87,22 @@ TEST(matmul_fast_path_matches_vec_dot)
     lb_pool_free(pool);
 }
 
-TEST(matmul_fast_path_taken_when_amx)
+/* A 2-thread pool for the AMX-only tests; NULL (the test skipped or failed) otherwise. */
+static lb_pool *amx_pool(void)
 {
-    if (lb_cpu_isa() < LB_ISA_AMX)
-        SKIP("no AMX at this ISA level: the fast path is never taken");
+    if (lb_cpu_isa() < LB_ISA_AMX) {
+        lb_test_skip("no AMX at this ISA level: the fast path is never taken");
+        return NULL;
+    }
     lb_pool *pool = NULL;
     lb_err err;
     CHECK_EQ(lb_pool_new(2, &pool, &err), LB_OK);
+    return pool;
+}
+
+TEST(matmul_fast_path_taken_when_amx)
+{
+    lb_pool *pool = amx_pool();
     if (!pool)
         return;
     int k = 256, rows = 16, n_tok = 8;
@@ -122,11 +131,7 @@ TEST(matmul_fast_path_taken_when_amx)
  * cross from one weight into the next); a weight of another type makes it decline. */
 TEST(matmul_amx_multi_equals_one_call_per_weight)
 {
-    if (lb_cpu_isa() < LB_ISA_AMX)
-        SKIP("no AMX at this ISA level: the fast path is never taken");
-    lb_pool *pool = NULL;
-    lb_err err;
-    CHECK_EQ(lb_pool_new(2, &pool, &err), LB_OK);
+    lb_pool *pool = amx_pool();
     if (!pool)
         return;
     const uint32_t types[] = { LB_TYPE_Q4_0, LB_TYPE_Q4_K };
