@@ -1,8 +1,7 @@
 /* Matrix-matrix path for prompt processing (many tokens per matmul) on AMX tiles.
  * Activations are quantized once per matmul (q8_0 blocks for Q4_0/Q8_0 weights, q8_K for
  * Q4_K, exactly as the vec_dot path quantizes them) and laid out as AMX B tiles; weights are
- * unpacked 16 rows at a time into int8 A tiles (Q8_0 is read in place) and reused for every
- * token. Integer products are exact; results differ from vec_dot only in float summation
+ * unpacked 32 rows at a time into int8 A tiles and reused for every token. Integer products are exact; results differ from vec_dot only in float summation
  * order. Threads split tokens (quantize) and 16-row groups (rows). */
 #ifndef LB_GEMM_H
 #define LB_GEMM_H
