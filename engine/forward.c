@@ -425,6 +425,9 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
                      c->x + (size_t)i * c->E, c->E);
         rope_angles(m, pos[i], c->rope_cs + (size_t)i * hp->n_rot);
     }
+    /* attention blocks depend on the batch only: the same for every layer */
+    const bool blocks = !c->flash && c->hd % 8 == 0 && c->hd <= 256;
+    const int n_blocks = blocks ? attn_blocks(c, n, seq) : 0;
     for (int l = 0; l < hp->n_layer; l++) {
         const lb_layer *L = &m->layers[l];
         struct tok_job tj = { c, L, l, n, pos, seq, NULL };
@@ -433,11 +436,10 @@ static void forward_chunk(lb_ctx *c, int n, const int32_t *tokens, const int32_t
         float *qkv_out[3] = { c->q, c->k, c->v };
         lb_matmul_multi(c->pool, qkv, 3, c->xb, n, qkv_out, c->qbuf);
         run_tokens(&tj, qkv_step);
-        struct attn_job aj = { c, l, n, pos, seq, 0 };
+        struct attn_job aj = { c, l, n, pos, seq, n_blocks };
         int chunks = 4 * lb_pool_size(c->pool);
-        if (!c->flash && c->hd % 8 == 0 && c->hd <= 256) {
-            aj.n_blocks = attn_blocks(c, n, seq);
-            int items = aj.n_blocks * hp->n_head_kv;
+        if (blocks) {
+            int items = n_blocks * hp->n_head_kv;
             lb_pool_run_chunks(c->pool, attn_block_job_fn, &aj, items < chunks ? items : chunks);
         } else {
             int items = n * hp->n_head;
