@@ -59,6 +59,16 @@ static inline __attribute__((always_inline)) void x4_prefetch(const uint8_t *p, 
         _mm_prefetch((const char *)p + X4_PREFETCH + l, _MM_HINT_T0);
 }
 
+/* Prefetches, X4_PREFETCH ahead, the lines that start in [p + from, p + to): called with the
+ * consecutive byte ranges of a group's blocks, it covers the whole group (scales included),
+ * each line once. */
+static inline __attribute__((always_inline)) void x4_prefetch_span(const uint8_t *p, size_t from, size_t to)
+{
+    uintptr_t a = ((uintptr_t)p + X4_PREFETCH + from + 63) & ~(uintptr_t)63, end = (uintptr_t)p + X4_PREFETCH + to;
+    for (; a < end; a += 64)
+        _mm_prefetch((const char *)a, _MM_HINT_T0);
+}
+
 /* The 4 rows' fp16 scales of one block as [d0 d0 d1 d1 d2 d2 d3 d3] (row r's lanes). */
 static inline __attribute__((always_inline)) __m256 x4_scales(const uint16_t *sc)
 {
@@ -127,7 +137,7 @@ static inline __attribute__((always_inline)) void x4_q4_0_group(int nb, const ui
     __m256 acc[X4_TOKENS];
     x4_zero(acc, nt);
     for (int b = 0; b < nb; b++, qs += LBS_X4_QBYTES_Q4_0) {
-        _mm_prefetch((const char *)qs + X4_PREFETCH, _MM_HINT_T0);
+        x4_prefetch_span(g, (size_t)b * (8 + LBS_X4_QBYTES_Q4_0), (size_t)(b + 1) * (8 + LBS_X4_QBYTES_Q4_0));
         __m256i v0 = _mm256_loadu_si256((const __m256i *)qs), v1 = _mm256_loadu_si256((const __m256i *)(qs + 32));
         __m256i l0 = _mm256_and_si256(v0, m4), h0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), m4);
         __m256i l1 = _mm256_and_si256(v1, m4), h1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), m4);
@@ -156,8 +166,7 @@ static inline __attribute__((always_inline)) void x4_q8_0_group(int nb, const ui
     __m256 acc[X4_TOKENS];
     x4_zero(acc, nt);
     for (int b = 0; b < nb; b++, qs += LBS_X4_QBYTES_Q8_0) {
-        _mm_prefetch((const char *)qs + X4_PREFETCH, _MM_HINT_T0);
-        _mm_prefetch((const char *)qs + X4_PREFETCH + 64, _MM_HINT_T0);
+        x4_prefetch_span(g, (size_t)b * (8 + LBS_X4_QBYTES_Q8_0), (size_t)(b + 1) * (8 + LBS_X4_QBYTES_Q8_0));
         __m256i w0 = _mm256_loadu_si256((const __m256i *)qs), w1 = _mm256_loadu_si256((const __m256i *)(qs + 32));
         __m256i w2 = _mm256_loadu_si256((const __m256i *)(qs + 64)), w3 = _mm256_loadu_si256((const __m256i *)(qs + 96));
         __m256 dw = x4_scales(sc + 4 * b);
