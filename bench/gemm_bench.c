@@ -155,7 +155,7 @@ int main(int argc, char **argv)
                 free(scr);
             }
 
-            /* (d) x4 kernels (VNNI or AVX2), 4 tokens per pass over the weights: the path without AMX */
+            /* (d) x4 kernels (VNNI or AVX2; 4 tokens per pass over the weights, 8 in the zmm Q4_0/Q8_0 kernels): the path without AMX */
             lb_simd_kernels kern;
             lb_simd_kernels_for(lb_cpu_isa(), &kern);
             lb_gemm_x4_fn gx4 = lb_simd_gemm_x4(&kern, type);

@@ -235,7 +235,7 @@ def write_md(res):
     if res.get("gemm"):
         L.append("### Prompt-processing matmul, one thread (bench/gemm_bench.c -c: GFLOP/s per thread-CPU-second, 128 tokens)")
         L.append("")
-        L.append("| type | rows × k | vec_dot (VNNI) | x4 kernels (VNNI, 4 tokens per pass) | AMX tiles | OpenBLAS sgemm (dequantized) | chosen |")
+        L.append("| type | rows × k | vec_dot (VNNI) | x4 kernels (VNNI; 4 tokens per pass, Q4_0/Q8_0 8 in zmm where selected) | AMX tiles | OpenBLAS sgemm (dequantized) | chosen |")
         L.append("|---|---|---|---|---|---|---|")
         keys = {}
         for g in res["gemm"]:

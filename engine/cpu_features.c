@@ -96,6 +96,17 @@ static void detect(void)
         }
     }
     f->best = best;
+    /* AMD's AVX-512 (Zen 4, Zen 5) runs 512-bit operations at full clock and as single
+     * micro-ops, so the x4 kernels take whole zmm registers there (measured on Zen 5: see
+     * bench/RESULTS.md); on Intel the 256-bit forms measured faster. LLMBOX_ZMM=0|1 overrides. */
+    char vendor[13] = { 0 };
+    if (__get_cpuid(0, &a, &b, &c, &d)) {
+        memcpy(vendor, &b, 4);
+        memcpy(vendor + 4, &d, 4);
+        memcpy(vendor + 8, &c, 4);
+    }
+    const char *zmm = getenv("LLMBOX_ZMM");
+    f->zmm_x4 = best >= LB_ISA_AVX512 && (zmm && *zmm ? strcmp(zmm, "0") != 0 : strcmp(vendor, "AuthenticAMD") == 0);
 
     int level = best;
     const char *env = getenv("LLMBOX_ISA");

@@ -24,6 +24,7 @@ typedef struct lb_cpu_caps {
     bool amx_tile, amx_int8, amx_bf16;
     bool os_avx, os_avx512, os_amx;  /* XCR0 says the OS saves that register state */
     bool amx_permitted;              /* arch_prctl(ARCH_REQ_XCOMP_PERM) succeeded */
+    bool zmm_x4;                     /* 512-bit x4 kernels at the avx512/amx levels (below) */
     lb_isa best;                     /* highest level usable on this CPU + OS */
 } lb_cpu_caps;
 

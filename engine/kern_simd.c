@@ -61,6 +61,10 @@ void lb_simd_kernels_for(lb_isa isa, lb_simd_kernels *out)
          * (bench/RESULTS.md): it stays for tests and benches, not selected. */
         FILL(out, avx512);
         out->gemv_q8_0 = lb_kern_avx512_gemv_q8_0;
+        if (lb_cpu_caps_get()->zmm_x4) {
+            out->gemm_x4_q4_0 = lb_kern_avx512_gemm_x4z_q4_0;
+            out->gemm_x4_q8_0 = lb_kern_avx512_gemm_x4z_q8_0;
+        }
         break;
     default: out->isa = LB_ISA_SCALAR; break;
     }

@@ -145,6 +145,12 @@ LB_DECL_KERNELS(avx512)
 #undef LB_DECL_KERNELS
 void lb_kern_avxvnni_gemv_q8_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
 void lb_kern_avx512_gemv_q8_0(int k, int r0, int r1, const void *w, size_t rb, const lbs_gemv_act *act, float *y);
+/* The 512-bit x4 kernels for Q4_0/Q8_0 (kern_x4.h), the level's gemm_x4_q4_0/q8_0 where
+ * lb_cpu_caps_get()->zmm_x4; the same contract as lb_gemm_x4_fn. */
+void lb_kern_avx512_gemm_x4z_q4_0(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y,
+                                  size_t ldy);
+void lb_kern_avx512_gemm_x4z_q8_0(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y,
+                                  size_t ldy);
 void lb_kern_zmm_avx512_vec_dot_q4_0_q8_0(int n, float *s, const void *vx, const void *vy);
 
 #endif

@@ -122,10 +122,19 @@ TEST(x4_kernels_match_scalar_at_every_level)
                                  { { 16, 32 }, { 36, 256 }, { 8, 896 } },
                                  { { 16, 256 }, { 36, 512 }, { 8, 1792 } },
                                  { { 16, 256 }, { 36, 512 }, { 8, 1792 } } };
-    const int toks[] = { 1, 2, 3, 4, 5, 9 };
-    for (int l = LB_ISA_AVX2; l <= (int)best && l <= LB_ISA_AVX512; l++) {
+    const int toks[] = { 1, 2, 3, 4, 5, 9, 8, 13 };
+    /* every level, and the AVX-512 level once with each width of the Q4_0/Q8_0 kernels
+     * (lb_simd_kernels_for picks one by CPU vendor) */
+    int last = best >= LB_ISA_AVX512 ? LB_ISA_AVX512 + 1 : (int)best;
+    for (int v = LB_ISA_AVX2; v <= last; v++) {
+        int l = v > LB_ISA_AVX512 ? LB_ISA_AVX512 : v;
+        bool zmm = v > LB_ISA_AVX512;
         lb_simd_kernels kern;
         lb_simd_kernels_for((lb_isa)l, &kern);
+        if (l == LB_ISA_AVX512) {
+            kern.gemm_x4_q4_0 = zmm ? lb_kern_avx512_gemm_x4z_q4_0 : lb_kern_avx512_gemm_x4_q4_0;
+            kern.gemm_x4_q8_0 = zmm ? lb_kern_avx512_gemm_x4z_q8_0 : lb_kern_avx512_gemm_x4_q8_0;
+        }
         bool all = kern.gemm_x4_q4_0 && kern.gemm_x4_q8_0 && kern.gemm_x4_q4_K && kern.gemm_x4_q6_K && kern.x4_act &&
                    kern.x4_act_q4_K && kern.x4_act_q6_K;
         CHECK(all);
@@ -135,7 +144,7 @@ TEST(x4_kernels_match_scalar_at_every_level)
             for (int si = 0; si < 3; si++)
                 for (int extreme = 0; extreme < 2; extreme++) {
                     uint32_t type = types[ti];
-                    int rows = shapes[ti][si][0], k = shapes[ti][si][1], n_tok = toks[(si * 2 + extreme + ti) % 6];
+                    int rows = shapes[ti][si][0], k = shapes[ti][si][1], n_tok = toks[(si * 2 + extreme + ti + 3 * zmm) % 8];
                     uint8_t *w = random_rows(type, rows, k, extreme), *p = malloc(lb_type_row_bytes(type, k) * rows);
                     float *x = random_x(k * n_tok, extreme);
                     float *want = malloc(sizeof(float) * rows * n_tok), *got = calloc((size_t)rows * n_tok, sizeof(float));
@@ -153,8 +162,8 @@ TEST(x4_kernels_match_scalar_at_every_level)
                     f(k, 0, split, p, act, n_tok, got, rows); /* two calls: sub-ranges of groups */
                     f(k, split, groups, p, act, n_tok, got, rows);
                     char what[96];
-                    snprintf(what, sizeof what, "%s %s %dx%d tokens %d%s", lb_isa_name((lb_isa)l), lb_type_name(type),
-                             rows, k, n_tok, extreme ? " extreme" : "");
+                    snprintf(what, sizeof what, "%s%s %s %dx%d tokens %d%s", lb_isa_name((lb_isa)l), zmm ? "-zmm" : "",
+                             lb_type_name(type), rows, k, n_tok, extreme ? " extreme" : "");
                     CHECK(close_enough(what, got, want, mag, rows * n_tok));
                     free(w);
                     free(p);
