@@ -323,30 +323,35 @@ static inline __attribute__((always_inline)) void x4_q6_K_group(int nsb, const u
     x4_store_all(acc, nt, y, ldy);
 }
 
-/* y[t * ldy + r] = row r . token t for the rows of groups [g0, g1) and n_tok tokens. */
-#define X4_GEMM(type, blk, blk_bytes)                                                                            \
-    void KERN(gemm_x4_##type)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y, \
-                              size_t ldy)                                                                       \
-    {                                                                                                           \
-        const int nb = k / (blk);                                                                               \
-        for (int g = g0; g < g1; g++) {                                                                         \
-            const uint8_t *wg = (const uint8_t *)w + (size_t)g * nb * (blk_bytes);                              \
-            for (int t = 0; t < n_tok; t += X4_TOKENS) {                                                        \
-                float *yt = y + (size_t)t * ldy + (size_t)g * 4;                                                \
-                switch (n_tok - t < X4_TOKENS ? n_tok - t : X4_TOKENS) {                                        \
-                case 1: x4_##type##_group(nb, wg, act + t, 1, yt, ldy); break;                                  \
-                case 2: x4_##type##_group(nb, wg, act + t, 2, yt, ldy); break;                                  \
-                case 3: x4_##type##_group(nb, wg, act + t, 3, yt, ldy); break;                                  \
-                default: x4_##type##_group(nb, wg, act + t, 4, yt, ldy); break;                                 \
-                }                                                                                               \
-            }                                                                                                   \
-        }                                                                                                       \
+/* y[t * ldy + r] = row r . token t for the rows of groups [g0, g1) and n_tok tokens, up to
+ * `step` tokens per pass over a group (the token count is a constant in each call, so the
+ * group kernel's token loops unroll; X4_NT clamps the cases a 4-token kernel never sees). */
+#define X4_NT(n, step) ((n) < (step) ? (n) : (step))
+#define X4_GEMM(name, group, blk, blk_bytes, step)                                                                \
+    void KERN(name)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y, size_t ldy) \
+    {                                                                                                             \
+        const int nb = k / (blk);                                                                                 \
+        for (int g = g0; g < g1; g++) {                                                                           \
+            const uint8_t *wg = (const uint8_t *)w + (size_t)g * nb * (blk_bytes);                                \
+            for (int t = 0; t < n_tok; t += (step)) {                                                             \
+                float *yt = y + (size_t)t * ldy + (size_t)g * 4;                                                  \
+                switch (n_tok - t) {                                                                              \
+                case 1: group(nb, wg, act + t, X4_NT(1, step), yt, ldy); break;                                   \
+                case 2: group(nb, wg, act + t, X4_NT(2, step), yt, ldy); break;                                   \
+                case 3: group(nb, wg, act + t, X4_NT(3, step), yt, ldy); break;                                   \
+                case 4: group(nb, wg, act + t, X4_NT(4, step), yt, ldy); break;                                   \
+                case 5: group(nb, wg, act + t, X4_NT(5, step), yt, ldy); break;                                   \
+                case 6: group(nb, wg, act + t, X4_NT(6, step), yt, ldy); break;                                   \
+                case 7: group(nb, wg, act + t, X4_NT(7, step), yt, ldy); break;                                   \
+                default: group(nb, wg, act + t, (step), yt, ldy); break;                                          \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
     }
-X4_GEMM(q4_0, LBS_QK, 8 + LBS_X4_QBYTES_Q4_0)
-X4_GEMM(q8_0, LBS_QK, 8 + LBS_X4_QBYTES_Q8_0)
-X4_GEMM(q4_K, LBS_QK_K, LBS_X4_SB_Q4_K)
-X4_GEMM(q6_K, LBS_QK_K, LBS_X4_SB_Q6_K)
-#undef X4_GEMM
+X4_GEMM(gemm_x4_q4_0, x4_q4_0_group, LBS_QK, 8 + LBS_X4_QBYTES_Q4_0, X4_TOKENS)
+X4_GEMM(gemm_x4_q8_0, x4_q8_0_group, LBS_QK, 8 + LBS_X4_QBYTES_Q8_0, X4_TOKENS)
+X4_GEMM(gemm_x4_q4_K, x4_q4_K_group, LBS_QK_K, LBS_X4_SB_Q4_K, X4_TOKENS)
+X4_GEMM(gemm_x4_q6_K, x4_q6_K_group, LBS_QK_K, LBS_X4_SB_Q6_K, X4_TOKENS)
 
 #ifdef KERN_ZMM
 /* The Q4_0/Q8_0 kernels in 512-bit registers (selected where lb_cpu_caps says zmm_x4): one
@@ -409,31 +414,20 @@ static inline __attribute__((always_inline)) void x4z_group(const int q8, int nb
         x4_store(_mm256_add_ps(_mm512_castps512_ps256(acc[t]), _mm512_extractf32x8_ps(acc[t], 1)), y + (size_t)t * ldy);
 }
 
-#define X4Z_GEMM(type, q8)                                                                                        \
-    void KERN(gemm_x4z_##type)(int k, int g0, int g1, const void *w, const lbs_x4_act *act, int n_tok, float *y, \
-                               size_t ldy)                                                                       \
-    {                                                                                                            \
-        const int nb = k / LBS_QK;                                                                               \
-        const size_t gb = (size_t)nb * (8 + ((q8) ? LBS_X4_QBYTES_Q8_0 : LBS_X4_QBYTES_Q4_0));                  \
-        for (int g = g0; g < g1; g++) {                                                                          \
-            const uint8_t *wg = (const uint8_t *)w + (size_t)g * gb;                                             \
-            for (int t = 0; t < n_tok; t += X4Z_TOKENS) {                                                        \
-                float *yt = y + (size_t)t * ldy + (size_t)g * 4;                                                 \
-                switch (n_tok - t < X4Z_TOKENS ? n_tok - t : X4Z_TOKENS) {                                       \
-                case 1: x4z_group(q8, nb, wg, act + t, 1, yt, ldy); break;                                       \
-                case 2: x4z_group(q8, nb, wg, act + t, 2, yt, ldy); break;                                       \
-                case 3: x4z_group(q8, nb, wg, act + t, 3, yt, ldy); break;                                       \
-                case 4: x4z_group(q8, nb, wg, act + t, 4, yt, ldy); break;                                       \
-                case 5: x4z_group(q8, nb, wg, act + t, 5, yt, ldy); break;                                       \
-                case 6: x4z_group(q8, nb, wg, act + t, 6, yt, ldy); break;                                       \
-                case 7: x4z_group(q8, nb, wg, act + t, 7, yt, ldy); break;                                       \
-                default: x4z_group(q8, nb, wg, act + t, 8, yt, ldy); break;                                      \
-                }                                                                                                \
-            }                                                                                                    \
-        }                                                                                                        \
-    }
-X4Z_GEMM(q4_0, 0)
-X4Z_GEMM(q8_0, 1)
-#undef X4Z_GEMM
+static inline __attribute__((always_inline)) void x4z_q4_0_group(int nb, const uint8_t *g, const lbs_x4_act *act,
+                                                                 const int nt, float *y, size_t ldy)
+{
+    x4z_group(0, nb, g, act, nt, y, ldy);
+}
+
+static inline __attribute__((always_inline)) void x4z_q8_0_group(int nb, const uint8_t *g, const lbs_x4_act *act,
+                                                                 const int nt, float *y, size_t ldy)
+{
+    x4z_group(1, nb, g, act, nt, y, ldy);
+}
+
+X4_GEMM(gemm_x4z_q4_0, x4z_q4_0_group, LBS_QK, 8 + LBS_X4_QBYTES_Q4_0, X4Z_TOKENS)
+X4_GEMM(gemm_x4z_q8_0, x4z_q8_0_group, LBS_QK, 8 + LBS_X4_QBYTES_Q8_0, X4Z_TOKENS)
 #endif
-#undef X4_E
+#undef X4_GEMM
+#undef X4_NT

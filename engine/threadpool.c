@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPIN_ITERS 20000
-#define CLOSED 0xffffffffu  /* chunk counter of a finished job: nothing left to claim */  /* pause loops (~0.1-1 ms) before a worker sleeps */
+#define SPIN_ITERS 20000   /* pause loops (~0.1-1 ms) before a worker sleeps */
+#define CLOSED 0xffffffffu /* chunk counter of a finished job: nothing left to claim */
 
 struct worker {
     lb_pool *pool;
