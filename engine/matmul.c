@@ -72,7 +72,7 @@ void lb_matmul(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, float *
         lb_pool_run_chunks(pool, quantize_job, &j, n_tok < nt ? n_tok : nt);
     /* A few chunks per thread (at least 16 rows each) balance load when a thread is late. */
     int64_t chunks = w->ne1 / 16 < 4 * nt ? w->ne1 / 16 : 4 * nt;
-    lb_pool_run_chunks(pool, dot_job, &j, chunks < 1 ? 1 : (int)chunks);
+    lb_pool_run_ranges(pool, dot_job, &j, chunks < 1 ? 1 : (int)chunks);
 }
 
 void lb_matmul_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const float *x, int n_tok, float *const *outs,

@@ -102,7 +102,7 @@ bool lb_matmul_amx_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const f
     lb_gemm_acts_init(&j.acts, qbuf, ws[0]->type, n_tok, (int)ws[0]->ne0);
     lb_pool_run_chunks(pool, quant_job, &j, n_tok < nt ? n_tok : nt);
     int chunks = j.n_groups < 4 * nt ? j.n_groups : 4 * nt;
-    lb_pool_run_chunks(pool, rows_job, &j, chunks);
+    lb_pool_run_ranges(pool, rows_job, &j, chunks);
     pthread_mutex_unlock(&g_mu);
     return true;
 }
@@ -157,6 +157,6 @@ bool lb_matmul_gemv(lb_pool *pool, const lb_wt *w, const float *x, int n_tok, fl
     k.gemv_act_from_q8_0(q8, (int)w->ne0, &j.act);
     /* chunks of at least 16 rows, a few per thread so a late thread does not hold the rest up */
     int nt = lb_pool_size(pool), chunks = j.n_quads / 4 < 4 * nt ? j.n_quads / 4 : 4 * nt;
-    lb_pool_run_chunks(pool, gemv_job_fn, &j, chunks < 1 ? 1 : chunks);
+    lb_pool_run_ranges(pool, gemv_job_fn, &j, chunks < 1 ? 1 : chunks);
     return true;
 }

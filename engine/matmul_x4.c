@@ -122,10 +122,12 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
     }
     int nt = lb_pool_size(pool);
     lb_pool_run_chunks(pool, act_job, &j, n_tok < nt ? n_tok : nt);
-    /* Chunks of about 64 KiB of weights (at least one per thread), claimed as threads get
-     * free: a thread that is late (it prepared the activations, or the OS took its core) holds
-     * the rest up by one small chunk only (measured: 4 chunks per thread gave 8-15% fewer
-     * tokens/s than 16-64). */
+    /* Chunks of about 64 KiB of weights (at least one per thread), each thread's run of
+     * them contiguous (lb_pool_run_ranges): a thread that is late (it prepared the
+     * activations, or the OS took its core) holds the rest up by one small chunk only, and
+     * each thread streams one sequence the hardware prefetchers follow (measured: 1B Q4_0
+     * generation +12 % over 64 KiB chunks claimed in turn; the chunk size is a tie from 16 to
+     * 256 KiB). */
     int groups = j.first[n_w];
     size_t total = (size_t)groups * lb_x4_group_bytes(j.type, j.k);
     int chunks = (int)(total / 65536) < 64 * nt ? (int)(total / 65536) : 64 * nt;
@@ -133,7 +135,7 @@ bool lb_matmul_x4_multi(lb_pool *pool, const lb_wt *const *ws, int n_w, const fl
         chunks = nt;
     if (chunks > groups)
         chunks = groups;
-    lb_pool_run_chunks(pool, rows_job, &j, chunks < 1 ? 1 : chunks);
+    lb_pool_run_ranges(pool, rows_job, &j, chunks < 1 ? 1 : chunks);
     return true;
 }
 

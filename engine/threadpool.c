@@ -11,6 +11,13 @@
 #define SPIN_ITERS 20000   /* pause loops (~0.1-1 ms) before a worker sleeps */
 #define CLOSED 0xffffffffu /* chunk counter of a finished job: nothing left to claim */
 
+/* One thread's contiguous share of a ranges job: (generation << 32) | (lo << 16) | hi, the
+ * chunks [lo, hi) not yet claimed. The owner claims from lo, others steal from hi. */
+struct range {
+    _Atomic uint64_t w;
+    char pad[56]; /* one cache line each: the owners' claims do not bounce a shared line */
+};
+
 struct worker {
     lb_pool *pool;
     int ith;
@@ -32,6 +39,8 @@ struct lb_pool {
     lb_pool_fn fn;
     void *arg;
     int n_chunks;
+    atomic_bool ranges;  /* the job is claimed by ranges (lb_pool_run_ranges) */
+    struct range *range; /* n of them */
 };
 
 static _Thread_local int t_tid;
@@ -60,6 +69,35 @@ static void work(lb_pool *p, uint32_t gen)
         /* The job cannot end before this chunk is done, so fn/arg are still this job's. */
         p->fn(p->arg, (int)c, p->n_chunks);
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
+/* Claims one chunk of range r for job gen, from the front (the owner) or the back; -1 when
+ * the range is empty or belongs to another job. */
+static int claim(struct range *r, uint32_t gen, bool front)
+{
+    uint64_t w = atomic_load_explicit(&r->w, memory_order_acquire);
+    for (;;) {
+        uint32_t lo = (uint32_t)(w >> 16) & 0xffff, hi = (uint32_t)w & 0xffff;
+        if ((uint32_t)(w >> 32) != gen || lo >= hi)
+            return -1;
+        uint64_t nw = front ? w + (1u << 16) : w - 1;
+        if (atomic_compare_exchange_weak_explicit(&r->w, &w, nw, memory_order_acq_rel, memory_order_acquire))
+            return (int)(front ? lo : hi - 1);
+    }
+}
+
+/* A ranges job: this thread's own range front to back, then the others' from their backs. */
+static void work_ranges(lb_pool *p, uint32_t gen)
+{
+    int me = t_tid;
+    for (int k = 0; k < p->n; k++) {
+        struct range *r = &p->range[(me + k) % p->n];
+        int c;
+        while ((c = claim(r, gen, k == 0)) >= 0) {
+            p->fn(p->arg, c, p->n_chunks);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        }
     }
 }
 
@@ -94,7 +132,10 @@ static void *worker_main(void *vw)
         if (atomic_load(&p->stop))
             return NULL;
         seen = g;
-        work(p, g);
+        if (atomic_load_explicit(&p->ranges, memory_order_relaxed)) /* a later job's flag only makes claims fail */
+            work_ranges(p, g);
+        else
+            work(p, g);
     }
 }
 
@@ -110,7 +151,8 @@ int lb_pool_new(int n_threads, lb_pool **out, lb_err *err)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->w = calloc((size_t)n_threads, sizeof *p->w);
-    if (!p->w) {
+    p->range = aligned_alloc(64, (size_t)n_threads * sizeof *p->range);
+    if (!p->w || !p->range) {
         lb_pool_free(p);
         return lb_err_set(err, LB_ENOMEM, "threads: no memory");
     }
@@ -152,32 +194,26 @@ void lb_pool_free(lb_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->w);
+    free(p->range);
     free(p);
 }
 
 int lb_pool_size(const lb_pool *p) { return p->n; }
 
-void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
+/* Publishes a job (fn/arg/n_chunks and the claim words are set), runs its share on the
+ * calling thread and waits for every chunk. */
+static void run_job(lb_pool *p, uint32_t gen, int n_chunks)
 {
-    if (n_chunks <= 0)
-        return;
-    if (p->n == 1 || n_chunks == 1) {
-        for (int c = 0; c < n_chunks; c++)
-            fn(arg, c, n_chunks);
-        return;
-    }
-    p->fn = fn;
-    p->arg = arg;
-    p->n_chunks = n_chunks;
-    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
     atomic_store(&p->state, (uint64_t)gen << 32);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
-    work(p, gen);
+    if (atomic_load_explicit(&p->ranges, memory_order_relaxed))
+        work_ranges(p, gen);
+    else
+        work(p, gen);
     int spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) < n_chunks) {
         if (++spins < SPIN_ITERS)
@@ -188,8 +224,49 @@ void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
     /* Close the job before the next one rewrites fn/arg/n_chunks: a worker still holding a
      * stale state word of this job must fail its claim (without this it could claim chunk
      * n_chunks of this job against the next job's larger n_chunks and run the next job's fn
-     * on a half-written arg, or count a chunk twice). */
+     * on a half-written arg, or count a chunk twice). The ranges are empty by now. */
     atomic_store(&p->state, ((uint64_t)gen << 32) | CLOSED);
+}
+
+/* Sets up a job; false when it is better run on the calling thread alone. */
+static bool start_job(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks, bool ranges)
+{
+    if (n_chunks <= 0)
+        return false;
+    if (p->n == 1 || n_chunks == 1) {
+        for (int c = 0; c < n_chunks; c++)
+            fn(arg, c, n_chunks);
+        return false;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    p->n_chunks = n_chunks;
+    atomic_store_explicit(&p->ranges, ranges, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    return true;
+}
+
+void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
+{
+    if (start_job(p, fn, arg, n_chunks, false))
+        run_job(p, (uint32_t)(atomic_load(&p->state) >> 32) + 1, n_chunks);
+}
+
+void lb_pool_run_ranges(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks)
+{
+    if (n_chunks > 0xffff) { /* more than a range word holds */
+        lb_pool_run_chunks(p, fn, arg, n_chunks);
+        return;
+    }
+    if (!start_job(p, fn, arg, n_chunks, true))
+        return;
+    uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
+    for (int i = 0; i < p->n; i++) {
+        int lo, hi;
+        lb_split(n_chunks, i, p->n, &lo, &hi);
+        atomic_store(&p->range[i].w, ((uint64_t)gen << 32) | ((uint64_t)lo << 16) | (uint64_t)hi);
+    }
+    run_job(p, gen, n_chunks);
 }
 
 void lb_pool_run(lb_pool *p, lb_pool_fn fn, void *arg) { lb_pool_run_chunks(p, fn, arg, p->n); }

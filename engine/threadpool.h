@@ -17,6 +17,11 @@ void lb_pool_free(lb_pool *p);
 int lb_pool_size(const lb_pool *p);
 /* Runs fn over n_chunks chunks on all threads and returns when every chunk is done. */
 void lb_pool_run_chunks(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks);
+/* The same, but thread i claims the chunks of the i-th contiguous range in order, then helps
+ * the others from their ends: each thread streams one run of consecutive chunks, which the
+ * hardware prefetchers follow (interleaved 64 KiB chunks of two threads streamed weights
+ * at about half the speed of contiguous halves, measured). */
+void lb_pool_run_ranges(lb_pool *p, lb_pool_fn fn, void *arg, int n_chunks);
 /* One chunk per thread. */
 void lb_pool_run(lb_pool *p, lb_pool_fn fn, void *arg);
 /* Index of the calling thread in its pool (0 = the caller of lb_pool_run): per-thread scratch. */

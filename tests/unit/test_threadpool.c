@@ -2,6 +2,7 @@
 #include "threadpool.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,6 +75,77 @@ TEST(pool_single_thread_and_bad_sizes)
     CHECK(s == 2 && e == 2);
 }
 
+/* A ranges job: every chunk exactly once; each thread takes its own range front to back and
+ * other ranges only from their ends (back to front), so its weights stream in one run. */
+#define ORD_MAX 64
+struct order_job {
+    atomic_int hits[ORD_MAX];
+    int ran[8][ORD_MAX]; /* per thread: the chunks in the order it ran them */
+    int n_ran[8];
+};
+
+static void order_fn(void *arg, int chunk, int n_chunks)
+{
+    struct order_job *j = arg;
+    (void)n_chunks;
+    atomic_fetch_add(&j->hits[chunk], 1);
+    int t = lb_pool_tid();
+    j->ran[t][j->n_ran[t]++] = chunk; /* only thread t writes its row */
+}
+
+#define BIG_N 70000
+static void big_fn(void *arg, int chunk, int n_chunks)
+{
+    atomic_uchar *seen = arg;
+    if (n_chunks == BIG_N && chunk >= 0 && chunk < BIG_N)
+        atomic_fetch_add(&seen[chunk], 1);
+}
+
+TEST(pool_ranges_run_each_chunk_once_in_streams)
+{
+    lb_pool *p = NULL;
+    lb_err err = { 0 };
+    CHECK_EQ(lb_pool_new(3, &p, &err), LB_OK);
+    if (!p)
+        return;
+    int bad_hits = 0, bad_order = 0;
+    for (int rep = 0; rep < 3000; rep++) {
+        static struct order_job j;
+        memset(&j, 0, sizeof j);
+        int n = 1 + rep % ORD_MAX;
+        lb_pool_run_ranges(p, order_fn, &j, n);
+        for (int c = 0; c < ORD_MAX; c++)
+            bad_hits += atomic_load(&j.hits[c]) != (c < n);
+        for (int t = 0; t < 3; t++) {
+            int last[3] = { -1, -1, -1 }; /* last chunk thread t ran from each range */
+            for (int i = 0; i < j.n_ran[t]; i++) {
+                int c = j.ran[t][i], r = 0, lo, hi;
+                for (; r < 3; r++) {
+                    lb_split(n, r, 3, &lo, &hi);
+                    if (c >= lo && c < hi)
+                        break;
+                }
+                bool own = r == t;
+                if (last[r] >= 0 && (own ? c < last[r] : c > last[r]))
+                    bad_order++;
+                last[r] = c;
+            }
+        }
+    }
+    CHECK_EQ(bad_hits, 0);
+    CHECK_EQ(bad_order, 0);
+    /* More chunks than a range word holds: still each once (through the shared counter). */
+    static atomic_uchar seen[BIG_N];
+    memset(seen, 0, sizeof seen);
+    lb_pool_run_ranges(p, big_fn, seen, BIG_N);
+    int bad_big = 0;
+    for (int c = 0; c < BIG_N; c++)
+        bad_big += seen[c] != 1;
+    CHECK_EQ(bad_big, 0);
+    lb_pool_run_ranges(p, big_fn, seen, 0); /* nothing to do */
+    lb_pool_free(p);
+}
+
 /* Back-to-back jobs of different sizes (each job's arg on the caller's stack, as the matmul
  * does): every chunk of every job runs exactly once, with its own job's fn and arg, and a job
  * returns only after all its chunks ran. A worker holding a stale claim word of a finished
@@ -117,7 +189,10 @@ TEST(pool_back_to_back_jobs_of_different_sizes)
         memset(&j, 0, sizeof j);
         j.id = i;
         j.n_chunks = i % 2 ? 2 + i % 7 : 40 + i % 24;
-        lb_pool_run_chunks(p, i % 2 ? seq_fn_b : seq_fn_a, &j, j.n_chunks);
+        if (i % 4 < 2) /* both kinds of job, each after each */
+            lb_pool_run_chunks(p, i % 2 ? seq_fn_b : seq_fn_a, &j, j.n_chunks);
+        else
+            lb_pool_run_ranges(p, i % 2 ? seq_fn_b : seq_fn_a, &j, j.n_chunks);
         for (int c = 0; c < j.n_chunks; c++)
             wrong_counts += atomic_load(&j.runs[c]) != 1;
         memset(&j, 0xa5, sizeof j); /* what a later frame would leave there */
