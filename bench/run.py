@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """make bench: llmbox vs llama.cpp (node-llama-cpp oracle) on the same synthetic GGUF files.
 
-For each thread count (default 1 and 2) and model: read bandwidth (bench/bandwidth.c), then
-REPS rounds of `llmbox bench` and the oracle's bench mode, one after the other (never at the
-same time). Medians, ratios and the bandwidth roofline (bandwidth / weight bytes read per
+For each thread count (default 1 and 2) and model: REPS rounds of a read-bandwidth sample
+(bench/bandwidth.c), `llmbox bench` and the oracle's bench mode, one after the other (never at
+the same time). Medians, ratios and the bandwidth roofline (bandwidth / weight bytes read per
 generated token) go into the generated section of bench/RESULTS.md; raw runs into
 bench/results/latest.json. The 1-minute load average is recorded before every run.
 
@@ -177,18 +177,19 @@ def main():
                                "bytes_per_token": bytes_per_token(tb)}
     for t in threads:
         bws = []
-        for _ in range(3):
-            la = loadavg()
-            d = run_json([BANDWIDTH, "-t", str(t), "-m", "1024"])
-            bws.append(d["gbps"])
-            res["runs"].append({"kind": "bandwidth", "threads": t, "gbps": d["gbps"], "loadavg": la})
-        res["bandwidth"][str(t)] = med(bws)
-        print(f"bench: bandwidth t={t}: {bws} GB/s", flush=True)
         for name, *_ in models:
             path = os.path.join(BENCH_DIR, name + ".gguf")
             for r in range(reps):
+                # A bandwidth sample next to every round: this VM's bandwidth drifts with its
+                # neighbours over minutes, and each model's roofline uses the samples taken with it.
+                la = loadavg()
+                d = run_json([BANDWIDTH, "-t", str(t), "-m", "1024"])
+                bws.append(d["gbps"])
+                res["runs"].append({"kind": "bandwidth", "model": name, "threads": t, "gbps": d["gbps"], "loadavg": la})
                 for eng in ("llmbox", "llama.cpp"):
                     res["runs"].append(engine_run(eng, eng, name, path, pp, tg, t, 512, r))
+        res["bandwidth"][str(t)] = med(bws)
+        print(f"bench: bandwidth t={t}: {bws} GB/s", flush=True)
         # Partial results after each thread count, so an interrupted run still reports.
         res["finished_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()) + " (partial)"
         res["loadavg_end"] = loadavg()
@@ -252,10 +253,10 @@ def write_md(res):
              "bandwidth GB/s | roofline tg | llmbox % of roofline | llama.cpp % of roofline |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for t in res["threads"]:
-        bw = res["bandwidth"].get(str(t))
         for name, mi in res["models"].items():
             def runs(kind, key):
                 return [r.get(key) for r in res["runs"] if r["kind"] == kind and r.get("model") == name and r["threads"] == t]
+            bw = med(runs("bandwidth", "gbps"))
             lp, op = med(runs("llmbox", "pp_tps")), med(runs("llama.cpp", "pp_tps"))
             lt, ot = med(runs("llmbox", "tg_tps")), med(runs("llama.cpp", "tg_tps"))
             roof = bw * 1e9 / mi["bytes_per_token"] if bw else None
@@ -286,8 +287,14 @@ def write_md(res):
         for r in errs:
             L.append(f"- {r['kind']} {r['model']} t={r['threads']} rep {r['rep']}: `{r['error'][:200]}`")
     L.append("")
-    L.append("Roofline: median read bandwidth at that thread count ÷ weight bytes streamed per generated token "
-             "(all tensors except the token-embedding table, of which one row is read). Raw runs: bench/results/latest.json.")
+    spans = []
+    for t in res["threads"]:
+        bws = [r["gbps"] for r in res["runs"] if r["kind"] == "bandwidth" and r["threads"] == t]
+        if bws:
+            spans.append(f"{min(bws):.1f}–{max(bws):.1f} GB/s at {t} thread{'s' if t > 1 else ''}")
+    L.append("Roofline: median of the read-bandwidth samples taken before each round of that model at that thread "
+             "count ÷ weight bytes streamed per generated token (all tensors except the token-embedding table, of "
+             f"which one row is read). All samples: {'; '.join(spans)}. Raw runs: bench/results/latest.json.")
     gen = "\n".join(L)
     # Other benches keep their own generated blocks in the same file: only ours is replaced.
     begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED (bench/run.py) -->"
