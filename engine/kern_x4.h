@@ -6,9 +6,14 @@
  * scalar reference. Included at the end of kern_x86.h. */
 
 #define X4_TOKENS 4
+/* Software prefetch X4_PREFETCH bytes ahead with the non-temporal hint: the weights are read
+ * once per token, so they should not evict the activations and KV rows from L2. Measured on
+ * AMD Zen 5 at 2 threads against 4 KiB with T0 (alternating runs, tg64 after pp128): 1B Q4_0
+ * +20 %, Q8_0 +9 %, Q4_K +14 %, qwen2 +16 %; NTA at 2/4/12/16 KiB and T0 at 8 KiB in between. */
 #ifndef X4_PREFETCH
-#define X4_PREFETCH 4096 /* bytes ahead: far enough to cover memory latency at full bandwidth (measured) */
+#define X4_PREFETCH 8192
 #endif
+#define X4_HINT _MM_HINT_NTA
 
 /* Quantizes one token to q8_0 (as the vec_dot path does) for the Q4_0/Q8_0 x4 kernels; the
  * block sums are stored times -(1 << shift), the weights' offset (3 for Q4_0, 7 for Q8_0). */
@@ -56,7 +61,7 @@ static inline __attribute__((always_inline)) void x4_prefetch(const uint8_t *p, 
 {
 #pragma GCC unroll 14
     for (int l = 0; l < bytes; l += 64)
-        _mm_prefetch((const char *)p + X4_PREFETCH + l, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + X4_PREFETCH + l, X4_HINT);
 }
 
 /* Prefetches, X4_PREFETCH ahead, the lines that start in [p + from, p + to): called with the
@@ -66,7 +71,7 @@ static inline __attribute__((always_inline)) void x4_prefetch_span(const uint8_t
 {
     uintptr_t a = ((uintptr_t)p + X4_PREFETCH + from + 63) & ~(uintptr_t)63, end = (uintptr_t)p + X4_PREFETCH + to;
     for (; a < end; a += 64)
-        _mm_prefetch((const char *)a, _MM_HINT_T0);
+        _mm_prefetch((const char *)a, X4_HINT);
 }
 
 /* The 4 rows' fp16 scales of one block as [d0 d0 d1 d1 d2 d2 d3 d3] (row r's lanes). */
