@@ -447,8 +447,58 @@ typedef __m256 mq_vec;
 #define MQ_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
 #endif
 
+/* Eight sums in one vector: lane i = v[i]'s lanes summed as ((0+1)+(2+3))+((4+5)+(6+7)),
+ * the same tree for every input, wherever it sits. */
+static inline __m256 k_hsum8x8(const __m256 v[8])
+{
+    __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+/* dot_f16_multi for a few queries (generation: one token's heads of a K/V head): two rows
+ * against up to four queries at a time, 8-lane partial sums over the dimensions, no
+ * transpose. 256-bit code in every build, so all levels give the same bits. */
+static void k_dot_f16_few(int n, int rows, const uint16_t *x, size_t stride, int nq, const float *y, float *s,
+                          size_t ss)
+{
+    for (int t = 0; t < rows; t += 2) {
+        const uint16_t *r0 = x + (size_t)t * stride, *r1 = t + 1 < rows ? r0 + stride : r0;
+        for (int q0 = 0; q0 < nq; q0 += 4) {
+            int m = nq - q0 < 4 ? nq - q0 : 4;
+            const float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : y0, *y2 = m > 2 ? y0 + 2 * n : y0,
+                        *y3 = m > 3 ? y0 + 3 * n : y0;
+            __m256 acc[8];
+            for (int i = 0; i < 8; i++)
+                acc[i] = _mm256_setzero_ps();
+            for (int d = 0; d < n; d += 8) {
+                __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r0 + d)));
+                __m256 k1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(r1 + d)));
+                __m256 v0 = _mm256_loadu_ps(y0 + d), v1 = _mm256_loadu_ps(y1 + d), v2 = _mm256_loadu_ps(y2 + d),
+                       v3 = _mm256_loadu_ps(y3 + d);
+                acc[0] = _mm256_fmadd_ps(k0, v0, acc[0]);
+                acc[1] = _mm256_fmadd_ps(k0, v1, acc[1]);
+                acc[2] = _mm256_fmadd_ps(k0, v2, acc[2]);
+                acc[3] = _mm256_fmadd_ps(k0, v3, acc[3]);
+                acc[4] = _mm256_fmadd_ps(k1, v0, acc[4]);
+                acc[5] = _mm256_fmadd_ps(k1, v1, acc[5]);
+                acc[6] = _mm256_fmadd_ps(k1, v2, acc[6]);
+                acc[7] = _mm256_fmadd_ps(k1, v3, acc[7]);
+            }
+            float out[8] __attribute__((aligned(32)));
+            _mm256_store_ps(out, k_hsum8x8(acc));
+            for (int j = 0; j < m; j++) {
+                s[(size_t)(q0 + j) * ss + t] = out[j];
+                if (t + 1 < rows)
+                    s[(size_t)(q0 + j) * ss + t + 1] = out[4 + j];
+            }
+        }
+    }
+}
+
 /* Scores of nq queries against F16 rows: s[q * ss + t] = x[t] . y[q] for t < rows (rows
- * `stride` elements apart; queries floats, n apart), n a multiple of 8 up to 256. MQ_W rows
+ * `stride` elements apart; queries floats, n apart), n a multiple of 8 up to 256. Up to 8
+ * queries: k_dot_f16_few. More (prompt blocks): MQ_W rows
  * at a time are converted once and transposed, so every query costs one FMA per dimension
  * for MQ_W rows and no horizontal sum; each sum runs over the dimensions in order, even and
  * odd ones apart (a summation order of its own: within float rounding of the per-row dot). */
@@ -456,6 +506,10 @@ void KERN(dot_f16_multi)(int n, int rows, const void *vx, size_t stride, int nq,
                          size_t ss)
 {
     const uint16_t *x = vx;
+    if (nq <= 8) {
+        k_dot_f16_few(n, rows, x, stride, nq, y, s, ss);
+        return;
+    }
     float kt[256 * MQ_W] __attribute__((aligned(64))); /* [dimension][row] */
     for (int t0 = 0; t0 < rows; t0 += MQ_W) {
         int nr = rows - t0 < MQ_W ? rows - t0 : MQ_W;
