@@ -230,8 +230,8 @@ def write_md(res):
              f"Linux {m['kernel']}; SIMD: {' '.join(m['simd_flags'])}.")
     loads = [r["loadavg"] for r in res["runs"]]
     L.append(f"Load average (1 min) before runs: start {res['loadavg_start']:.2f}, min {min(loads):.2f}, "
-             f"max {max(loads):.2f}, end {res['loadavg_end']:.2f} (2 vCPUs: anything above ~0.3 means other work "
-             f"was running).")
+             f"max {max(loads):.2f}, end {res['loadavg_end']:.2f} (the runs' own threads hold it near their thread "
+             f"count; a value well above 2 on 2 vCPUs, or a high start, means other work was running).")
     L.append("")
     if res.get("gemm"):
         L.append("### Prompt-processing matmul, one thread (bench/gemm_bench.c -c: GFLOP/s per thread-CPU-second, 128 tokens)")
