@@ -456,14 +456,6 @@ static inline __m256 k_hsum8x8(const __m256 v[8])
     return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
 }
 
-/* K/V cache rows the attention kernels prefetch ahead. One head's rows sit a whole K/V width
- * apart (1 KiB for the 1B models), a stride the hardware prefetchers did not cover: 1B Q4_0
- * tg64 after a 1024-token prompt +15 % at 2 threads (5 of 5 alternating pairs); qwen2, whose
- * rows are 256 bytes apart, unchanged. */
-#ifndef KV_PF_ROWS
-#define KV_PF_ROWS 16
-#endif
-
 /* dot_f16_multi for a few queries (generation: one token's heads of a K/V head): two rows
  * against up to four queries at a time, 8-lane partial sums over the dimensions, no
  * transpose. 256-bit code in every build, so all levels give the same bits. */
@@ -472,10 +464,6 @@ static void k_dot_f16_few(int n, int rows, const uint16_t *x, size_t stride, int
 {
     for (int t = 0; t < rows; t += 2) {
         const uint16_t *r0 = x + (size_t)t * stride, *r1 = t + 1 < rows ? r0 + stride : r0;
-        for (int d = 0; d < n; d += 32) {
-            _mm_prefetch((const char *)(r0 + KV_PF_ROWS * stride + d), _MM_HINT_T0);
-            _mm_prefetch((const char *)(r0 + (KV_PF_ROWS + 1) * stride + d), _MM_HINT_T0);
-        }
         for (int q0 = 0; q0 < nq; q0 += 4) {
             int m = nq - q0 < 4 ? nq - q0 : 4;
             const float *y0 = y + (size_t)q0 * n, *y1 = m > 1 ? y0 + n : y0, *y2 = m > 2 ? y0 + 2 * n : y0,
@@ -587,7 +575,6 @@ void KERN(axpy_f16_multi)(int n, int rows, const float *a, size_t as, const void
             mq_vec l3 = MQ_LOADU(y3 + i), h3 = MQ_LOADU(y3 + i + MQ_W);
             for (int t = 0; t < rows; t++) {
                 const uint16_t *r = x + (size_t)t * stride + i;
-                _mm_prefetch((const char *)(r + KV_PF_ROWS * stride), _MM_HINT_T0);
                 mq_vec v0 = MQ_F16(r), v1 = MQ_F16(r + MQ_W);
                 mq_vec b0 = MQ_BCAST(a0 + t), b1 = MQ_BCAST(a1 + t), b2 = MQ_BCAST(a2 + t), b3 = MQ_BCAST(a3 + t);
                 l0 = MQ_FMA(b0, v0, l0);
