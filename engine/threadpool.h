@@ -12,6 +12,9 @@ typedef struct lb_pool lb_pool;
 /* Runs once per chunk: chunk in [0, n_chunks). */
 typedef void (*lb_pool_fn)(void *arg, int chunk, int n_chunks);
 
+/* With at least n_threads CPUs allowed (and LLMBOX_PIN not "0"), worker i is pinned to the
+ * i-th allowed CPU and the thread that runs jobs to the first, on its first job; it stays
+ * pinned after lb_pool_free. */
 int lb_pool_new(int n_threads, lb_pool **out, lb_err *err);
 void lb_pool_free(lb_pool *p);
 int lb_pool_size(const lb_pool *p);

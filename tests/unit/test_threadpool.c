@@ -1,8 +1,11 @@
 #include "../lib/harness.h"
 #include "threadpool.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -199,5 +202,94 @@ TEST(pool_back_to_back_jobs_of_different_sizes)
     }
     CHECK_EQ(atomic_load(&g_bad), 0);
     CHECK_EQ(wrong_counts, 0);
+    lb_pool_free(p);
+}
+
+/* Pinning: worker i on the i-th allowed CPU, the thread that runs jobs on the first (also when
+ * it did not create the pool), none with LLMBOX_PIN=0. */
+struct pin_job {
+    int cpus[4];
+    atomic_int wrong, seen;
+};
+
+static int only_cpu(void)
+{
+    cpu_set_t s;
+    if (sched_getaffinity(0, sizeof s, &s) != 0 || CPU_COUNT(&s) != 1)
+        return -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &s))
+            return c;
+    return -1;
+}
+
+static void pin_fn(void *arg, int chunk, int n_chunks)
+{
+    struct pin_job *j = arg;
+    (void)chunk;
+    (void)n_chunks;
+    int tid = lb_pool_tid();
+    if (tid < 0 || tid >= 4 || only_cpu() != j->cpus[tid])
+        atomic_fetch_add(&j->wrong, 1);
+    atomic_fetch_or(&j->seen, 1 << tid);
+}
+
+struct runner {
+    lb_pool *p;
+    struct pin_job *j;
+    int cpu_after; /* only_cpu() after the job */
+};
+
+static void *run_from_thread(void *arg)
+{
+    struct runner *r = arg;
+    lb_pool_run_chunks(r->p, pin_fn, r->j, 64);
+    r->cpu_after = only_cpu();
+    return NULL;
+}
+
+TEST(pool_pins_workers_and_the_thread_running_jobs)
+{
+    unsetenv("LLMBOX_PIN"); /* the default, whatever the shell running the tests says */
+    cpu_set_t all;
+    CHECK_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+    struct pin_job j = { .cpus = { -1, -1, -1, -1 } };
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < 4; c++)
+        if (CPU_ISSET(c, &all))
+            j.cpus[n++] = c;
+    lb_pool *p = NULL;
+    lb_err err;
+    CHECK_EQ(lb_pool_new(n, &p, &err), LB_OK);
+    if (!p)
+        return;
+    const int unpinned = n == 1 ? j.cpus[0] : -1; /* what only_cpu() says of an unpinned thread */
+    /* A thread with every CPU allowed that did not create the pool runs its jobs. */
+    struct runner r = { p, &j, -2 };
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, run_from_thread, &r), 0);
+    pthread_join(th, NULL);
+    CHECK_EQ(r.cpu_after, (n > 1 ? j.cpus[0] : unpinned));
+    for (int i = 0; i < 200 && atomic_load(&j.seen) != (1 << n) - 1; i++)
+        lb_pool_run_chunks(p, pin_fn, &j, 64);
+    CHECK_EQ(atomic_load(&j.seen), (1 << n) - 1);
+    CHECK_EQ(atomic_load(&j.wrong), 0);
+    lb_pool_free(p);
+    CHECK_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+
+    /* LLMBOX_PIN=0: nobody is pinned. */
+    setenv("LLMBOX_PIN", "0", 1);
+    CHECK_EQ(lb_pool_new(n, &p, &err), LB_OK);
+    unsetenv("LLMBOX_PIN");
+    if (!p)
+        return;
+    struct pin_job j0 = { .cpus = { unpinned, unpinned, unpinned, unpinned } };
+    r = (struct runner){ p, &j0, -2 };
+    CHECK_EQ(pthread_create(&th, NULL, run_from_thread, &r), 0);
+    pthread_join(th, NULL);
+    CHECK_EQ(r.cpu_after, unpinned);
+    for (int i = 0; i < 200 && atomic_load(&j0.seen) != (1 << n) - 1; i++)
+        lb_pool_run_chunks(p, pin_fn, &j0, 64);
+    CHECK_EQ(atomic_load(&j0.wrong), 0);
     lb_pool_free(p);
 }
