@@ -295,6 +295,19 @@ def write_md(res):
     L.append("Roofline: median of the read-bandwidth samples taken before each round of that model at that thread "
              "count ÷ weight bytes streamed per generated token (all tensors except the token-embedding table, of "
              f"which one row is read). All samples: {'; '.join(spans)}. Raw runs: bench/results/latest.json.")
+    # Each llmbox round against the sample taken just before it: how far the VM moved under a median.
+    per = {}
+    sample = None
+    for r in res["runs"]:
+        if r["kind"] == "bandwidth":
+            sample = r["gbps"]
+        elif r["kind"] == "llmbox" and r.get("tg_tps") and sample:
+            gbps = r["tg_tps"] * res["models"][r["model"]]["bytes_per_token"] / 1e9
+            per.setdefault(r["threads"], []).append(100 * gbps / sample)
+    if per:
+        L.append("")
+        L.append("Per round (llmbox tg64 ÷ the roofline of the bandwidth sample just before it): " + "; ".join(
+            f"{min(v):.0f}–{max(v):.0f} % at {t} thread{'s' if t > 1 else ''}" for t, v in sorted(per.items())) + ".")
     gen = "\n".join(L)
     # Other benches keep their own generated blocks in the same file: only ours is replaced.
     begin, end = "<!-- BEGIN GENERATED (bench/run.py) -->", "<!-- END GENERATED (bench/run.py) -->"
