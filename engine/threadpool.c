@@ -182,12 +182,13 @@ int lb_pool_new(int n_threads, lb_pool **out, lb_err *err)
         for (int c = 0; c < CPU_SETSIZE && n_cpus < 1024; c++)
             if (CPU_ISSET(c, &allowed))
                 cpus[n_cpus++] = c;
-    p->caller_cpu = n_cpus >= n_threads && n_threads > 1 ? cpus[0] : -1;
+    bool cpu_each = n_cpus >= n_threads;
+    p->caller_cpu = cpu_each && n_threads > 1 ? cpus[0] : -1;
     p->id = atomic_fetch_add(&g_pool_ids, 1) + 1;
     for (int i = 1; i < n_threads; i++) {
         p->w[i].pool = p;
         p->w[i].ith = i;
-        p->w[i].cpu = n_cpus >= n_threads ? cpus[i] : -1;
+        p->w[i].cpu = cpu_each ? cpus[i] : -1;
         int rc = pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]);
         if (rc) {
             lb_pool_free(p);
