@@ -248,6 +248,20 @@ static void *run_from_thread(void *arg)
     return NULL;
 }
 
+/* One job from a new thread (one with every CPU allowed that did not create the pool), then
+ * jobs from this one until every pool thread has run a chunk (at most 200): returns what
+ * only_cpu() said in the new thread after its job. */
+static int run_from_new_thread_then_until_all_seen(lb_pool *p, struct pin_job *j)
+{
+    struct runner r = { p, j, -2 };
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, run_from_thread, &r), 0);
+    pthread_join(th, NULL);
+    for (int i = 0; i < 200 && atomic_load(&j->seen) != (1 << lb_pool_size(p)) - 1; i++)
+        lb_pool_run_chunks(p, pin_fn, j, 64);
+    return r.cpu_after;
+}
+
 TEST(pool_pins_workers_and_the_thread_running_jobs)
 {
     unsetenv("LLMBOX_PIN"); /* the default, whatever the shell running the tests says */
@@ -264,14 +278,7 @@ TEST(pool_pins_workers_and_the_thread_running_jobs)
     if (!p)
         return;
     const int unpinned = n == 1 ? j.cpus[0] : -1; /* what only_cpu() says of an unpinned thread */
-    /* A thread with every CPU allowed that did not create the pool runs its jobs. */
-    struct runner r = { p, &j, -2 };
-    pthread_t th;
-    CHECK_EQ(pthread_create(&th, NULL, run_from_thread, &r), 0);
-    pthread_join(th, NULL);
-    CHECK_EQ(r.cpu_after, (n > 1 ? j.cpus[0] : unpinned));
-    for (int i = 0; i < 200 && atomic_load(&j.seen) != (1 << n) - 1; i++)
-        lb_pool_run_chunks(p, pin_fn, &j, 64);
+    CHECK_EQ(run_from_new_thread_then_until_all_seen(p, &j), (n > 1 ? j.cpus[0] : unpinned));
     CHECK_EQ(atomic_load(&j.seen), (1 << n) - 1);
     CHECK_EQ(atomic_load(&j.wrong), 0);
     lb_pool_free(p);
@@ -284,12 +291,7 @@ TEST(pool_pins_workers_and_the_thread_running_jobs)
     if (!p)
         return;
     struct pin_job j0 = { .cpus = { unpinned, unpinned, unpinned, unpinned } };
-    r = (struct runner){ p, &j0, -2 };
-    CHECK_EQ(pthread_create(&th, NULL, run_from_thread, &r), 0);
-    pthread_join(th, NULL);
-    CHECK_EQ(r.cpu_after, unpinned);
-    for (int i = 0; i < 200 && atomic_load(&j0.seen) != (1 << n) - 1; i++)
-        lb_pool_run_chunks(p, pin_fn, &j0, 64);
+    CHECK_EQ(run_from_new_thread_then_until_all_seen(p, &j0), unpinned);
     CHECK_EQ(atomic_load(&j0.wrong), 0);
     lb_pool_free(p);
 }
